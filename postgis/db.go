@@ -1,0 +1,69 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wangge/wangge"
+)
+
+// DB is the pooled connection to PostGIS.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// Open connects to url and checks the server answers within timeout, so a
+// wrong DATABASE_URL fails fast with one clear line instead of on the first
+// request.
+func Open(ctx context.Context, url string, maxConns int32, timeout time.Duration) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: parse database url: %w", redactErr(err))
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	cfg.ConnConfig.ConnectTimeout = timeout
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "wangge"
+	cfg.ConnConfig.RuntimeParams["timezone"] = "Asia/Shanghai"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: connect: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgis: cannot reach %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port,
+			cfg.ConnConfig.Database, errors.Join(wangge.ErrUnavailable, err))
+	}
+	return &DB{Pool: pool}, nil
+}
+
+// Close releases every connection.
+func (db *DB) Close() { db.Pool.Close() }
+
+// Ping tells whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.Pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgis: ping: %w", errors.Join(wangge.ErrUnavailable, err))
+	}
+	return nil
+}
+
+// redactErr drops the parser's echo of the URL, which holds the password.
+func redactErr(err error) error {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return errors.New("malformed connection string")
+	}
+	return err
+}
