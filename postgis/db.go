@@ -42,8 +42,8 @@ func Open(ctx context.Context, url string, maxConns int32, timeout time.Duration
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgis: cannot reach %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port,
-			cfg.ConnConfig.Database, errors.Join(wangge.ErrUnavailable, err))
+		return nil, fmt.Errorf("postgis: cannot reach %s:%d/%s: %w: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port,
+			cfg.ConnConfig.Database, wangge.ErrUnavailable, err)
 	}
 	return &DB{Pool: pool}, nil
 }
@@ -54,7 +54,7 @@ func (db *DB) Close() { db.Pool.Close() }
 // Ping tells whether the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.Pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgis: ping: %w", errors.Join(wangge.ErrUnavailable, err))
+		return fmt.Errorf("postgis: ping: %w: %w", wangge.ErrUnavailable, err)
 	}
 	return nil
 }

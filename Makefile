@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`.
+# Without DATABASE_URL both use the private PostGIS under ./.data, which
+# `wangge db up` installs (apt), creates and starts on first use.
+
+GO      ?= go
+BIN     := bin/wangge
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+DBURL    = $${DATABASE_URL:-$$($(BIN) db url)}
+
+.PHONY: run test build db-up db-stop vet fmt-check gotest frontend-test bench-seed
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/wangge
+
+# private PostGIS up → migrate → seed the demo city if empty → serve on 127.0.0.1:8080
+run: build db-up
+	DATABASE_URL=$(DBURL) $(BIN) migrate
+	DATABASE_URL=$(DBURL) $(BIN) serve
+
+# private PostGIS up → gofmt → go vet → go test -race → front-end tests (when they exist)
+test: build db-up fmt-check vet gotest frontend-test
+
+db-up: build
+	@if [ -z "$$DATABASE_URL" ]; then $(BIN) db up; fi
+
+db-stop: build
+	$(BIN) db stop
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# WANGGE_REQUIRE_DB=1: a database test fails rather than skips without PostGIS.
+gotest:
+	DATABASE_URL=$(DBURL) WANGGE_REQUIRE_DB=1 $(GO) test -race -count=1 -timeout 20m ./...
+
+frontend-test:
+	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
+
+bench-seed: build db-up
+	DATABASE_URL=$(DBURL) $(GO) run ./bench/seedbench --scale 1

@@ -1,0 +1,45 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Deps is everything the HTTP layer needs, as small interfaces.
+type Deps struct {
+	Log          *slog.Logger
+	Health       Health
+	MaxBodyBytes int64
+	Version      string
+}
+
+// Server holds the router and its dependencies.
+type Server struct {
+	log     *slog.Logger
+	health  Health
+	version string
+	router  *gin.Engine
+}
+
+// New builds the router with its middleware and routes.
+func New(d Deps) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true // c.Done()/Err() follow the request context
+	s := &Server{log: d.Log, health: d.Health, version: d.Version, router: r}
+	r.Use(withRequestID(), accessLog(d.Log), recovery(d.Log), bodyLimit(d.MaxBodyBytes))
+	r.NoRoute(func(c *gin.Context) { abortJSON(c, http.StatusNotFound, "not_found", "no such route: "+c.Request.URL.Path) })
+	r.NoMethod(func(c *gin.Context) {
+		abortJSON(c, http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+	})
+	r.GET("/healthz", healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/version", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"version": s.version}) })
+	return s
+}
+
+// Handler is the root http.Handler.
+func (s *Server) Handler() http.Handler { return s.router }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration: flag, then environment (WANGGE_*,
+// DATABASE_URL), then default. It is validated once and logged redacted.
+type Config struct {
+	Addr            string
+	DatabaseURL     string // empty: the private PostGIS under DataDir
+	DataDir         string
+	PGPort          int
+	LogLevel        string
+	LogFormat       string
+	MaxBodyBytes    int64
+	DBMaxConns      int
+	DBTimeout       time.Duration
+	ShutdownTimeout time.Duration
+
+	envErrs []error // malformed environment values, reported by validate
+}
+
+// register adds the flags shared by every subcommand, their defaults taken
+// from the environment so that a flag beats env and env beats the default.
+func (c *Config) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", env("WANGGE_ADDR", "127.0.0.1:8080"), "listen address (WANGGE_ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", env("WANGGE_DATABASE_URL", "")),
+		"PostGIS connection string (DATABASE_URL); empty: the private cluster under -data-dir")
+	fs.StringVar(&c.DataDir, "data-dir", env("WANGGE_DATA_DIR", ".data"), "folder of the private PostGIS (WANGGE_DATA_DIR)")
+	fs.IntVar(&c.PGPort, "pg-port", c.envInt("WANGGE_PG_PORT", 54329), "port of the private PostGIS (WANGGE_PG_PORT)")
+	fs.StringVar(&c.LogLevel, "log-level", env("WANGGE_LOG_LEVEL", "info"), "debug, info, warn or error (WANGGE_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("WANGGE_LOG_FORMAT", "text"), "text or json (WANGGE_LOG_FORMAT)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(c.envInt("WANGGE_MAX_BODY_BYTES", 8<<20)), "largest request body (WANGGE_MAX_BODY_BYTES)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.envInt("WANGGE_DB_MAX_CONNS", 16), "PostGIS pool size (WANGGE_DB_MAX_CONNS)")
+	fs.DurationVar(&c.DBTimeout, "db-timeout", c.envDuration("WANGGE_DB_TIMEOUT", 5*time.Second), "connect timeout (WANGGE_DB_TIMEOUT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.envDuration("WANGGE_SHUTDOWN_TIMEOUT", 15*time.Second),
+		"grace period for in-flight requests on SIGTERM (WANGGE_SHUTDOWN_TIMEOUT)")
+}
+
+// validate checks the values once, so a typo fails at start with one line.
+func (c *Config) validate() error {
+	if len(c.envErrs) > 0 {
+		return c.envErrs[0]
+	}
+	if _, _, err := splitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("config: -addr %q: %w", c.Addr, err)
+	}
+	if c.PGPort < 1024 || c.PGPort > 65535 {
+		return fmt.Errorf("config: -pg-port %d: want 1024..65535", c.PGPort)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("config: -log-format %q: want text or json", c.LogFormat)
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("config: -max-body-bytes %d: want at least 1024", c.MaxBodyBytes)
+	}
+	if c.DBMaxConns < 1 {
+		return fmt.Errorf("config: -db-max-conns %d: want at least 1", c.DBMaxConns)
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql" && !strings.Contains(c.DatabaseURL, "=")) {
+			return fmt.Errorf("config: DATABASE_URL is not a postgres:// URL or key=value string")
+		}
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return fmt.Errorf("config: -data-dir: %w", err)
+	}
+	c.DataDir = abs
+	return nil
+}
+
+// LogValue prints the config with the database password redacted.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr), slog.String("database_url", redact(c.DatabaseURL)),
+		slog.String("data_dir", c.DataDir), slog.Int("pg_port", c.PGPort), slog.String("log_level", c.LogLevel),
+		slog.Int64("max_body_bytes", c.MaxBodyBytes), slog.Int("db_max_conns", c.DBMaxConns))
+}
+
+func redact(dsn string) string {
+	if dsn == "" {
+		return "(private cluster)"
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return "(set)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("config: -log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func newLogger(c Config) *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func (c *Config) envInt(key string, def int) int {
+	s := os.Getenv(key)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("config: %s=%q is not a whole number", key, s))
+		return def
+	}
+	return v
+}
+
+func (c *Config) envDuration(key string, def time.Duration) time.Duration {
+	s := os.Getenv(key)
+	if s == "" {
+		return def
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("config: %s=%q is not a duration like 5s", key, s))
+		return def
+	}
+	return v
+}

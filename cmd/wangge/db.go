@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/wangge/wangge/postgis"
+	"github.com/wangge/wangge/postgis/cluster"
+)
+
+func privateCluster(cfg Config, log *slog.Logger) *cluster.Cluster {
+	return &cluster.Cluster{Root: cfg.DataDir, Port: cfg.PGPort, Log: log}
+}
+
+// dbCmd manages the private PostGIS: up (install, create, start; idempotent),
+// stop, url (print the connection string) and status.
+func dbCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("db: want one of up, stop, url, status")
+	}
+	sub := args[0]
+	cfg, _, err := parse("db "+sub, args[1:], nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg)
+	c := privateCluster(cfg, log)
+	switch sub {
+	case "up":
+		u, err := c.Up(ctx)
+		if err != nil {
+			return err
+		}
+		log.Info("private PostGIS ready", "url", redact(u))
+		return nil
+	case "stop":
+		return c.Stop(ctx)
+	case "url":
+		u, err := c.URL()
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, u)
+		return err
+	case "status":
+		if c.Running(ctx) {
+			_, err = fmt.Fprintln(stdout, "running")
+		} else {
+			_, err = fmt.Fprintln(stdout, "stopped")
+		}
+		return err
+	}
+	return fmt.Errorf("db: unknown subcommand %q: want up, stop, url or status", sub)
+}
+
+// openDB connects to DATABASE_URL, or brings up the private cluster (the
+// embedded default) and connects to it.
+func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*postgis.DB, error) {
+	u := cfg.DatabaseURL
+	if u == "" {
+		var err error
+		if u, err = privateCluster(cfg, log).Up(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return postgis.Open(ctx, u, int32(cfg.DBMaxConns), cfg.DBTimeout)
+}
+
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, _, err := parse("migrate", args, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg)
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	applied, err := db.Migrate(ctx, log)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		_, err = fmt.Fprintln(stdout, "schema is current; nothing to apply")
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "applied %d migration(s) in %s\n", len(applied), time.Since(start).Round(time.Millisecond))
+	return err
+}
