@@ -31,7 +31,9 @@ func New(d Deps) *Server {
 	r.ContextWithFallback = true // c.Done()/Err() follow the request context
 	s := &Server{log: d.Log, health: d.Health, version: d.Version, router: r}
 	r.Use(withRequestID(), accessLog(d.Log), recovery(d.Log), bodyLimit(d.MaxBodyBytes))
-	r.NoRoute(func(c *gin.Context) { abortJSON(c, http.StatusNotFound, "not_found", "no such route: "+c.Request.URL.Path) })
+	r.NoRoute(func(c *gin.Context) {
+		abortJSON(c, http.StatusNotFound, "not_found", "no such route: "+c.Request.URL.Path)
+	})
 	r.NoMethod(func(c *gin.Context) {
 		abortJSON(c, http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed on "+c.Request.URL.Path)
 	})
