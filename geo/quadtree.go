@@ -1,0 +1,98 @@
+package geo
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/paulmach/orb"
+)
+
+// MaxDepth is the deepest level a Quadtree may reach; Hilbert keys are
+// computed on the 2^MaxDepth lattice.
+const MaxDepth = 24
+
+// Cell is a square of a quadtree laid over a bound: at Depth d the bound
+// is cut into 2^d × 2^d cells and (X, Y) counts from the south-west.
+type Cell struct {
+	X, Y  uint32
+	Depth uint8
+}
+
+// Decision tells Quadtree what to do with a cell.
+type Decision uint8
+
+const (
+	Drop  Decision = iota // outside the area of interest
+	Leaf                  // keep as is
+	Split                 // cut into four children
+)
+
+// Quadtree cuts a square bound adaptively.
+type Quadtree struct {
+	Bound orb.Bound // must be square in the units that matter to the caller
+}
+
+// CellBound is the extent of c.
+func (q Quadtree) CellBound(c Cell) orb.Bound {
+	n := float64(uint32(1) << c.Depth)
+	w := (q.Bound.Max[0] - q.Bound.Min[0]) / n
+	h := (q.Bound.Max[1] - q.Bound.Min[1]) / n
+	x0 := q.Bound.Min[0] + float64(c.X)*w
+	y0 := q.Bound.Min[1] + float64(c.Y)*h
+	return orb.Bound{Min: orb.Point{x0, y0}, Max: orb.Point{x0 + w, y0 + h}}
+}
+
+// Leaves visits cells from the root, asking decide for each (a cell at
+// MaxDepth is never split), and returns the kept leaves in Hilbert order.
+// The state value lets decide hand data down to children (for instance
+// the polygon edges that still matter), avoiding recomputation.
+func Leaves[S any](q Quadtree, root S, decide func(c Cell, b orb.Bound, s S) (Decision, S)) []Cell {
+	type item struct {
+		c Cell
+		s S
+	}
+	var leaves []Cell
+	stack := []item{{Cell{}, root}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		d, childState := decide(it.c, q.CellBound(it.c), it.s)
+		if d == Split && it.c.Depth >= MaxDepth {
+			d = Leaf
+		}
+		switch d {
+		case Leaf:
+			leaves = append(leaves, it.c)
+		case Split:
+			for i := uint32(0); i < 4; i++ {
+				stack = append(stack, item{Cell{it.c.X*2 + i&1, it.c.Y*2 + i>>1, it.c.Depth + 1}, childState})
+			}
+		}
+	}
+	SortHilbert(leaves)
+	return leaves
+}
+
+// HilbertKey is the Hilbert index of c's centre on the MaxDepth lattice;
+// leaves of one quadtree never share a key and sort in curve order.
+func HilbertKey(c Cell) uint64 {
+	shift := MaxDepth - uint(c.Depth)
+	half := uint32(1) << shift >> 1
+	return HilbertIndex(MaxDepth, c.X<<shift+half, c.Y<<shift+half)
+}
+
+// SortHilbert orders cells along the Hilbert curve.
+func SortHilbert(cells []Cell) {
+	type keyed struct {
+		k uint64
+		c Cell
+	}
+	ks := make([]keyed, len(cells))
+	for i, c := range cells {
+		ks[i] = keyed{HilbertKey(c), c}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int { return cmp.Compare(a.k, b.k) })
+	for i := range ks {
+		cells[i] = ks[i].c
+	}
+}
