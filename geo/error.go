@@ -1,0 +1,91 @@
+package geo
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/paulmach/orb"
+
+	"github.com/wangge/wangge"
+)
+
+// Error says why GeoJSON or a geometry is invalid and where: the feature
+// index, the member path inside it, the line of the file, and for
+// topology errors the coordinates near the fault. It is an
+// wangge.ErrInvalid, so the API answers 4xx.
+type Error struct {
+	Feature int        // index in the FeatureCollection; -1 when not inside a feature
+	Path    string     // e.g. "geometry.coordinates[0][3]"; "" for the whole document
+	Line    int        // 1-based line in the file; 0 when unknown (geometry validated without a file)
+	Reason  string     // human-readable, lower case
+	Near    *orb.Point // where a ring self-intersects, a hole leaves its shell…
+
+	off int // byte offset while parsing, turned into Line by Parse
+}
+
+func (e *Error) Error() string {
+	s := ""
+	if e.Feature >= 0 {
+		s = "feature " + strconv.Itoa(e.Feature) + ": "
+	}
+	if e.Path != "" {
+		s += e.Path + ": "
+	}
+	s += e.Reason
+	if e.Near != nil {
+		s += " near " + FormatPoint(*e.Near)
+	}
+	if e.Line > 0 {
+		s += " (line " + strconv.Itoa(e.Line) + ")"
+	}
+	return s
+}
+
+// Unwrap makes errors.Is(err, wangge.ErrInvalid) true.
+func (e *Error) Unwrap() error { return wangge.ErrInvalid }
+
+// FormatPoint prints lon,lat with the shortest exact decimals, as people
+// paste them into a map search box.
+func FormatPoint(p orb.Point) string {
+	return strconv.FormatFloat(p[0], 'f', -1, 64) + "," + strconv.FormatFloat(p[1], 'f', -1, 64)
+}
+
+func geomErr(format string, args ...any) *Error {
+	return &Error{Feature: -1, Reason: fmt.Sprintf(format, args...)}
+}
+
+func geomErrAt(p orb.Point, format string, args ...any) *Error {
+	e := geomErr(format, args...)
+	e.Near = &p
+	return e
+}
+
+// within prefixes the path of a geometry error with the member it was
+// found in, and records the feature and line.
+func within(err error, feature int, path string, line int) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	c := *e
+	c.Feature = feature
+	c.Path = joinPath(path, c.Path)
+	if c.Line == 0 {
+		c.Line = line
+	}
+	return &c
+}
+
+// joinPath joins member paths: "geometry" + "coordinates[0]" →
+// "geometry.coordinates[0]"; "coordinates" + "[0]" → "coordinates[0]".
+func joinPath(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	case b[0] == '[':
+		return a + b
+	}
+	return a + "." + b
+}
