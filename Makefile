@@ -7,7 +7,7 @@ BIN     := bin/wangge
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DBURL    = $${DATABASE_URL:-$$($(BIN) db url)}
 
-.PHONY: run test build db-up db-stop vet fmt-check gotest frontend-test bench-seed
+.PHONY: run test build db-up db-stop vet staticcheck fmt-check gotest frontend-test bench-seed
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/wangge
@@ -17,8 +17,8 @@ run: build db-up
 	DATABASE_URL=$(DBURL) $(BIN) migrate
 	DATABASE_URL=$(DBURL) $(BIN) serve
 
-# private PostGIS up → gofmt → go vet → go test -race → front-end tests (when they exist)
-test: build db-up fmt-check vet gotest frontend-test
+# private PostGIS up → gofmt → go vet → staticcheck → go test -race → front-end tests (when they exist)
+test: build db-up fmt-check vet staticcheck gotest frontend-test
 
 db-up: build
 	@if [ -z "$$DATABASE_URL" ]; then $(BIN) db up; fi
@@ -32,6 +32,10 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# Pinned in go.mod as a tool, so every machine runs the same version.
+staticcheck:
+	$(GO) tool staticcheck ./...
 
 # WANGGE_REQUIRE_DB=1: a database test fails rather than skips without PostGIS.
 gotest:
