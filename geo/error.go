@@ -3,6 +3,7 @@ package geo
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/paulmach/orb"
 
@@ -44,10 +45,15 @@ func (e *Error) Error() string {
 // Unwrap makes errors.Is(err, wangge.ErrInvalid) true.
 func (e *Error) Unwrap() error { return wangge.ErrInvalid }
 
-// FormatPoint prints lon,lat with the shortest exact decimals, as people
-// paste them into a map search box.
+// FormatPoint prints lon,lat to at most 7 decimals (about 1 cm), as
+// people paste them into a map search box.
 func FormatPoint(p orb.Point) string {
-	return strconv.FormatFloat(p[0], 'f', -1, 64) + "," + strconv.FormatFloat(p[1], 'f', -1, 64)
+	f := func(x float64) string {
+		s := strconv.FormatFloat(x, 'f', 7, 64)
+		s = strings.TrimRight(s, "0")
+		return strings.TrimSuffix(s, ".")
+	}
+	return f(p[0]) + "," + f(p[1])
 }
 
 func geomErr(format string, args ...any) *Error {

@@ -13,6 +13,9 @@ import (
 // computed exactly, so that "touches" and "on the boundary" agree with
 // GEOS on coordinates such as 106.58 that are not exact in binary.
 func orient(a, b, c orb.Point) int {
+	if c == a || c == b { // shared vertices are the common case
+		return 0
+	}
 	l := (b[0] - a[0]) * (c[1] - a[1])
 	r := (b[1] - a[1]) * (c[0] - a[0])
 	det := l - r

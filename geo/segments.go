@@ -73,10 +73,17 @@ func findFault(segs []seg) *fault {
 }
 
 // before orders faults so that the report does not depend on the sort:
-// the lowest polygon, ring and edge first.
+// crossings and overlaps before mere touches, then the lowest polygon,
+// ring and edge.
 func before(f, g *fault) bool {
-	fk := [...]int{min(f.s.poly, f.t.poly), min(f.s.ring, f.t.ring), min(f.s.idx, f.t.idx)}
-	gk := [...]int{min(g.s.poly, g.t.poly), min(g.s.ring, g.t.ring), min(g.s.idx, g.t.idx)}
+	rank := func(k meet) int {
+		if k == meetTouch {
+			return 1
+		}
+		return 0
+	}
+	fk := [...]int{rank(f.kind), min(f.s.poly, f.t.poly), min(f.s.ring, f.t.ring), min(f.s.idx, f.t.idx)}
+	gk := [...]int{rank(g.kind), min(g.s.poly, g.t.poly), min(g.s.ring, g.t.ring), min(g.s.idx, g.t.idx)}
 	return slices.Compare(fk[:], gk[:]) < 0
 }
 

@@ -161,9 +161,6 @@ func checkRing(r orb.Ring) (orb.Ring, error) {
 	if len(d) < 4 {
 		return nil, geomErrAt(r[0], "has fewer than 3 distinct positions")
 	}
-	if area(d) == 0 {
-		return nil, geomErrAt(r[0], "has zero area (its points lie on one line)")
-	}
 	return d, nil
 }
 
