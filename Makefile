@@ -37,8 +37,14 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
+# The independent MVT decoder (Node @mapbox/vector-tile) the tile tests call.
+DECODER := tiles/testdata/mvtdecode
+$(DECODER)/node_modules: $(DECODER)/package-lock.json
+	cd $(DECODER) && npm ci --no-audit --no-fund
+	touch $@
+
 # WANGGE_REQUIRE_DB=1: a database test fails rather than skips without PostGIS.
-gotest:
+gotest: $(DECODER)/node_modules
 	DATABASE_URL=$(DBURL) WANGGE_REQUIRE_DB=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 frontend-test:

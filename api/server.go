@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/wangge/wangge/tiles"
 )
 
 // Deps is everything the HTTP layer needs, as small interfaces.
@@ -13,6 +15,7 @@ type Deps struct {
 	Health       Health
 	MaxBodyBytes int64
 	Version      string
+	Tiles        *tiles.Service // nil: no tile routes
 }
 
 // Server holds the router and its dependencies.
@@ -21,6 +24,7 @@ type Server struct {
 	health  Health
 	version string
 	router  *gin.Engine
+	tiles   *tiles.Service
 }
 
 // New builds the router with its middleware and routes.
@@ -29,7 +33,7 @@ func New(d Deps) *Server {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true // c.Done()/Err() follow the request context
-	s := &Server{log: d.Log, health: d.Health, version: d.Version, router: r}
+	s := &Server{log: d.Log, health: d.Health, version: d.Version, router: r, tiles: d.Tiles}
 	r.Use(withRequestID(), accessLog(d.Log), recovery(d.Log), bodyLimit(d.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
 		abortJSON(c, http.StatusNotFound, "not_found", "no such route: "+c.Request.URL.Path)
@@ -40,6 +44,9 @@ func New(d Deps) *Server {
 	r.GET("/healthz", healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/version", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"version": s.version}) })
+	if s.tiles != nil {
+		s.tileRoutes(r)
+	}
 	return s
 }
 

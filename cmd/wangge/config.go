@@ -25,6 +25,7 @@ type Config struct {
 	DBMaxConns      int
 	DBTimeout       time.Duration
 	ShutdownTimeout time.Duration
+	TileCacheBytes  int64
 
 	envErrs []error // malformed environment values, reported by validate
 }
@@ -42,6 +43,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(c.envInt("WANGGE_MAX_BODY_BYTES", 8<<20)), "largest request body (WANGGE_MAX_BODY_BYTES)")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.envInt("WANGGE_DB_MAX_CONNS", 16), "PostGIS pool size (WANGGE_DB_MAX_CONNS)")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", c.envDuration("WANGGE_DB_TIMEOUT", 5*time.Second), "connect timeout (WANGGE_DB_TIMEOUT)")
+	fs.Int64Var(&c.TileCacheBytes, "tile-cache-bytes", int64(c.envInt("WANGGE_TILE_CACHE_BYTES", 256<<20)), "memory for cached tiles (WANGGE_TILE_CACHE_BYTES)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.envDuration("WANGGE_SHUTDOWN_TIMEOUT", 15*time.Second),
 		"grace period for in-flight requests on SIGTERM (WANGGE_SHUTDOWN_TIMEOUT)")
 }
@@ -65,6 +67,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("config: -max-body-bytes %d: want at least 1024", c.MaxBodyBytes)
+	}
+	if c.TileCacheBytes < 1<<20 {
+		return fmt.Errorf("config: -tile-cache-bytes %d: want at least 1 MiB", c.TileCacheBytes)
 	}
 	if c.DBMaxConns < 1 {
 		return fmt.Errorf("config: -db-max-conns %d: want at least 1", c.DBMaxConns)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wangge/wangge/api"
+	"github.com/wangge/wangge/tiles"
 )
 
 func serve(ctx context.Context, args []string, _ io.Writer) error {
@@ -37,7 +38,14 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		log.Warn("schema not current: /readyz answers 503 until `wangge migrate` runs", "pending", pending)
 	}
 
-	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version})
+	ts := tiles.NewService(tiles.NewCatalogue(), db, cfg.TileCacheBytes, log)
+	if x0, y0, x1, y1, ok, err := db.Extent(ctx); err != nil {
+		log.Warn("no data extent for TileJSON", "err", err)
+	} else if ok {
+		ts.SetBounds(tiles.Bound{MinLon: x0, MinLat: y0, MaxLon: x1, MaxLat: y1})
+	}
+
+	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts})
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,

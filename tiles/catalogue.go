@@ -1,0 +1,102 @@
+package tiles
+
+import "sort"
+
+// Field is one attribute of a layer, as TileJSON's vector_layers lists it.
+type Field struct {
+	Name string
+	Type string // "Number", "String" or "Boolean"
+	Doc  string
+}
+
+// Layer is one MVT layer. Its SQL lives in the renderer; here is what the
+// catalogue promises about it. None carries PII: residents appear only as
+// counts.
+type Layer struct {
+	Name        string
+	Description string
+	MinZoom     uint32 // the band in which the composite source carries it
+	MaxZoom     uint32
+	Fields      []Field
+}
+
+// Source is a tile set: one layer, or the composite onemap.
+type Source struct {
+	Name        string
+	Description string
+	Layers      []Layer
+}
+
+// MinZoom and MaxZoom of a source span its layers' bands.
+func (s Source) MinZoom() uint32 {
+	m := uint32(MaxZoom)
+	for _, l := range s.Layers {
+		m = min(m, l.MinZoom)
+	}
+	return m
+}
+
+func (s Source) MaxZoom() uint32 { return MaxZoom }
+
+// LayersAt lists the layers a tile of zoom z carries.
+func (s Source) LayersAt(z uint32) []Layer {
+	var out []Layer
+	for _, l := range s.Layers {
+		if z >= l.MinZoom && z <= l.MaxZoom {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var (
+	fCode   = Field{"code", "String", "region or grid code"}
+	fName   = Field{"name", "String", "name (Chinese)"}
+	fHouse  = Field{"households", "Number", "households"}
+	fRes    = Field{"residents", "Number", "registered residents"}
+	fTagged = Field{"tagged", "Number", "residents with a care or attention tag"}
+)
+
+// The one-map layers with their zoom bands (DESIGN.md §3).
+var layers = []Layer{
+	{"districts", "区县 districts", 0, MaxZoom, []Field{fCode, fName}},
+	{"streets", "街道/乡镇 streets and towns", 7, MaxZoom, []Field{fCode, fName, {"kind", "String", "urban or rural"}}},
+	{"communities", "社区/村 communities and villages", 9, MaxZoom, []Field{fCode, fName, {"kind", "String", "urban or rural"}}},
+	{"grids", "网格 grids", 11, MaxZoom, []Field{fCode, fName, {"version", "Number", "boundary version"}, fHouse, fRes, fTagged}},
+	{"parcels", "地块 land parcels", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"land_use", "String", "land use"}}},
+	{"buildings", "房屋 buildings", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"use", "String", "use"},
+		{"floors", "Number", "floors"}, fHouse, fRes, fTagged}},
+	{"objects", "部件 city components", 14, MaxZoom, []Field{{"category", "String", "category"},
+		{"category_code", "String", "4-digit category code"}, {"status", "String", "normal, fault, alarm or offline"}}},
+	{"posts", "站点 responder posts", 10, MaxZoom, []Field{{"kind", "String", "police, fire, medical, community or micro_fire"}, fName}},
+}
+
+// Catalogue holds every source: one per layer (carrying it from its band's
+// minimum zoom) and the composite "onemap".
+type Catalogue struct{ sources map[string]Source }
+
+// NewCatalogue builds the fixed catalogue.
+func NewCatalogue() *Catalogue {
+	c := &Catalogue{sources: map[string]Source{}}
+	for _, l := range layers {
+		c.sources[l.Name] = Source{Name: l.Name, Description: l.Description, Layers: []Layer{l}}
+	}
+	c.sources["onemap"] = Source{Name: "onemap", Description: "一张图 every layer, each in its zoom band", Layers: layers}
+	return c
+}
+
+// Source looks a source up by name.
+func (c *Catalogue) Source(name string) (Source, bool) {
+	s, ok := c.sources[name]
+	return s, ok
+}
+
+// Names lists the sources, sorted.
+func (c *Catalogue) Names() []string {
+	var out []string
+	for n := range c.sources {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,200 @@
+package tiles
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/wangge/wangge"
+)
+
+// MaxTileBytes is the size every tile must stay under; a larger one is
+// served whole (never truncated) but logged, since it means a zoom band
+// carries too much.
+const MaxTileBytes = 500 << 10
+
+// Renderer draws the layers of one tile as MVT bytes (postgis satisfies it).
+type Renderer interface {
+	RenderTile(ctx context.Context, layers []string, z, x, y uint32) ([]byte, error)
+}
+
+// Tile is a served tile: gzip bytes (nil when empty) and its ETag, a hash
+// of the content so that an unchanged tile keeps its ETag across edits.
+type Tile struct {
+	Gzip  []byte
+	ETag  string
+	Empty bool
+}
+
+// Service renders, caches and invalidates tiles.
+type Service struct {
+	cat      *Catalogue
+	render   Renderer
+	cache    *Cache
+	group    singleflight.Group
+	log      *slog.Logger
+	timeout  time.Duration
+	mu       sync.Mutex
+	versions map[string]uint64 // per layer
+	bounds   Bound
+}
+
+// SetBounds records the data's extent, which TileJSON reports.
+func (s *Service) SetBounds(b Bound) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bounds = b
+}
+
+// Bounds is the data's extent (the whole world until SetBounds).
+func (s *Service) Bounds() Bound {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bounds
+}
+
+// NewService wires a renderer and a cache of cacheBytes.
+func NewService(cat *Catalogue, r Renderer, cacheBytes int64, log *slog.Logger) *Service {
+	s := &Service{cat: cat, render: r, cache: NewCache(cacheBytes), log: log, timeout: 20 * time.Second,
+		versions: map[string]uint64{}, bounds: Bound{-180, -85.0511, 180, 85.0511}}
+	// Versions start at the boot time so a restarted server never hands out
+	// a URL a browser cached for older data.
+	boot := uint64(time.Now().Unix())
+	for _, l := range layers {
+		s.versions[l.Name] = boot
+	}
+	return s
+}
+
+// Catalogue is the service's source list.
+func (s *Service) Catalogue() *Catalogue { return s.cat }
+
+// CacheStats reports the cache.
+func (s *Service) CacheStats() CacheStats { return s.cache.Stats() }
+
+// Version of a source: the sum of its layers' versions, which grows with
+// every write to any of them.
+func (s *Service) Version(src Source) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var v uint64
+	for _, l := range src.Layers {
+		v += s.versions[l.Name]
+	}
+	return v
+}
+
+// Get returns a tile from the cache, or renders it once however many
+// callers ask at the same moment.
+func (s *Service) Get(ctx context.Context, src Source, t TileID) (Tile, bool, error) {
+	key := fmt.Sprintf("%s/%s", src.Name, t)
+	if e, ok := s.cache.get(key); ok {
+		return Tile{Gzip: e.gz, ETag: e.etag, Empty: e.gz == nil}, true, nil
+	}
+	names := layerNames(src.LayersAt(t.Z))
+	if len(names) == 0 {
+		return Tile{Empty: true, ETag: `"empty"`}, false, nil
+	}
+	ch := s.group.DoChan(key, func() (any, error) {
+		// Detached from one caller so a closed tab does not fail the others,
+		// but bounded so nothing runs forever.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+		defer cancel()
+		raw, err := s.render.RenderTile(rctx, names, t.Z, t.X, t.Y)
+		if err != nil {
+			return nil, fmt.Errorf("tiles: render %s: %w", key, err)
+		}
+		e := &entry{key: key, source: src.Name, tile: t, etag: `"empty"`}
+		if len(raw) > 0 {
+			if len(raw) > MaxTileBytes {
+				s.log.Warn("tile over size budget", "source", src.Name, "tile", t.String(), "bytes", len(raw))
+			}
+			sum := sha256.Sum256(raw)
+			e.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+			if e.gz, err = gzipBytes(raw); err != nil {
+				return nil, err
+			}
+		}
+		s.cache.put(e)
+		return e, nil
+	})
+	select {
+	case <-ctx.Done():
+		return Tile{}, false, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return Tile{}, false, fmt.Errorf("%w: %w", wangge.ErrUnavailable, r.Err)
+		}
+		e := r.Val.(*entry)
+		return Tile{Gzip: e.gz, ETag: e.etag, Empty: e.gz == nil}, false, nil
+	}
+}
+
+// Invalidate records a write to layer inside b: it evicts exactly the
+// cached tiles, at every zoom and in every source carrying the layer, that
+// the box touches, and bumps the layer's version.
+func (s *Service) Invalidate(layer string, b Bound) int {
+	s.mu.Lock()
+	s.versions[layer]++
+	s.mu.Unlock()
+	var ranges [MaxZoom + 1]Range
+	for z := range ranges {
+		ranges[z] = Covering(b, uint32(z), bufferFrac)
+	}
+	n := s.cache.evict(func(e *entry) bool {
+		src, ok := s.cat.Source(e.source)
+		return ok && carries(src, layer) && ranges[e.tile.Z].Contains(e.tile)
+	})
+	s.log.Info("tiles invalidated", "layer", layer, "evicted", n)
+	return n
+}
+
+// bufferFrac is the render buffer (64 of 4096 units) as a fraction of a tile.
+const bufferFrac = 64.0 / 4096
+
+func carries(src Source, layer string) bool {
+	for _, l := range src.Layers {
+		if l.Name == layer {
+			return true
+		}
+	}
+	return false
+}
+
+func layerNames(ls []Layer) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Name
+	}
+	return out
+}
+
+func gzipBytes(raw []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if _, err := zw.Write(raw); err != nil {
+		return nil, fmt.Errorf("tiles: gzip: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("tiles: gzip: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Gunzip returns the raw MVT bytes for a client that does not accept gzip.
+func Gunzip(gz []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, fmt.Errorf("tiles: gunzip: %w", err)
+	}
+	return io.ReadAll(zr)
+}

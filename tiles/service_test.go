@@ -1,0 +1,186 @@
+package tiles
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wangge/wangge/postgis"
+	"github.com/wangge/wangge/postgis/pgtest"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// tileAt is the zoom-z tile holding a point.
+func tileAt(lon, lat float64, z uint32) TileID {
+	x, y := tileXY(lon, lat, z)
+	return TileID{z, uint32(x), uint32(y)}
+}
+
+func smallCity(t *testing.T) (*Service, *postgis.DB) {
+	t.Helper()
+	db, _ := pgtest.New(t)
+	pgtest.LoadSmallCity(t, db)
+	return NewService(NewCatalogue(), db, 64<<20, quiet()), db
+}
+
+func raw(t *testing.T, s *Service, src string, id TileID) ([]byte, Tile) {
+	t.Helper()
+	source, _ := s.Catalogue().Source(src)
+	tile, _, err := s.Get(context.Background(), source, id)
+	if err != nil {
+		t.Fatalf("get %s %v: %v", src, id, err)
+	}
+	if tile.Empty {
+		return nil, tile
+	}
+	b, err := Gunzip(tile.Gzip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, tile
+}
+
+func TestOnemapTilesDecodeWithNode(t *testing.T) {
+	s, _ := smallCity(t)
+	// The fixture's centre, at zooms from the whole city to one block.
+	want := map[uint32][]string{
+		6:  {"districts"},
+		8:  {"districts", "streets"},
+		10: {"communities", "districts", "posts", "streets"},
+		12: {"communities", "districts", "grids", "posts", "streets"},
+		// Posts lie north of this tile, grid 2 east of it.
+		14: {"buildings", "communities", "districts", "grids", "objects", "parcels", "streets"},
+		16: {"buildings", "communities", "districts", "grids", "parcels", "streets"},
+	}
+	rawTiles := map[string][]byte{}
+	for z := range want {
+		b, tile := raw(t, s, "onemap", tileAt(106.5615, 29.5515, z))
+		if tile.Empty {
+			t.Fatalf("z%d tile is empty", z)
+		}
+		if len(b) > MaxTileBytes {
+			t.Fatalf("z%d tile is %d bytes", z, len(b))
+		}
+		rawTiles[tileAt(106.5615, 29.5515, z).String()] = b
+	}
+	decoded := decodeWithNode(t, rawTiles)
+	for z, layers := range want {
+		got := decoded[tileAt(106.5615, 29.5515, z).String()]
+		var names []string
+		for n, l := range got {
+			names = append(names, n)
+			if l.Version != 2 || l.Extent != 4096 {
+				t.Errorf("z%d %s: version %d extent %d, want 2 and 4096", z, n, l.Version, l.Extent)
+			}
+			for _, f := range l.Features {
+				checkFeature(t, z, n, f)
+			}
+		}
+		sort.Strings(names)
+		if d := cmp.Diff(layers, names); d != "" {
+			t.Errorf("z%d layers (-want +got):\n%s", z, d)
+		}
+	}
+	z14 := decoded[tileAt(106.5615, 29.5515, 14).String()]
+	grids := map[int64]map[string]any{}
+	for _, f := range z14["grids"].Features {
+		grids[f.ID] = f.Properties
+	}
+	wantGrids := map[int64]map[string]any{
+		1: {"code": "500103001001001", "name": "第1网格", "version": float64(1), "households": float64(120), "residents": float64(310), "tagged": float64(12)},
+	}
+	if d := cmp.Diff(wantGrids, grids); d != "" {
+		t.Errorf("z14 grid features (-want +got):\n%s", d)
+	}
+	var ids []int64
+	for _, f := range z14["buildings"].Features {
+		ids = append(ids, f.ID)
+		for k := range f.Properties {
+			if strings.Contains(k, "name") || strings.Contains(k, "phone") || strings.Contains(k, "id_number") {
+				t.Errorf("building %d carries %q: no PII in tiles", f.ID, k)
+			}
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	if d := cmp.Diff([]int64{101, 102}, ids); d != "" {
+		t.Errorf("z14 building ids (-want +got):\n%s", d)
+	}
+}
+
+// checkFeature holds every feature to MVT 2.1: an integer id, geometry in
+// the tile plus buffer, exterior rings clockwise on screen (positive area
+// in y-down tile units).
+func checkFeature(t *testing.T, z uint32, layer string, f decodedFeature) {
+	t.Helper()
+	if f.ID <= 0 {
+		t.Errorf("z%d %s: feature without a positive integer id", z, layer)
+	}
+	for _, v := range f.BBox {
+		if v < -64 || v > 4096+64 {
+			t.Errorf("z%d %s %d: bbox %v outside the tile and its buffer", z, layer, f.ID, f.BBox)
+		}
+	}
+	if f.Type == "Polygon" && (len(f.RingAreas) == 0 || f.RingAreas[0] <= 0) {
+		t.Errorf("z%d %s %d: first ring area %v, want an exterior ring with positive area", z, layer, f.ID, f.RingAreas)
+	}
+}
+
+func TestEmptyTileAndBands(t *testing.T) {
+	s, _ := smallCity(t)
+	if _, tile := raw(t, s, "onemap", tileAt(0, 0, 10)); !tile.Empty {
+		t.Fatal("a tile in the Gulf of Guinea is not empty")
+	}
+	// Below its band a single-layer source has no layer: empty, no query.
+	if _, tile := raw(t, s, "buildings", tileAt(106.5615, 29.5515, 10)); !tile.Empty {
+		t.Fatal("buildings at z10 is not empty")
+	}
+}
+
+// An edit evicts exactly the tiles its box covers, at every zoom: the next
+// fetch shows it under a new ETag, while unrelated tiles keep theirs.
+func TestInvalidateByBox(t *testing.T) {
+	s, db := smallCity(t)
+	edited := tileAt(106.5615, 29.5515, 16)   // building 101
+	unrelated := tileAt(106.5715, 29.5515, 16) // building 201, 1 km away
+	_, before := raw(t, s, "onemap", edited)
+	_, other := raw(t, s, "buildings", unrelated)
+	src, _ := s.Catalogue().Source("onemap")
+	v0 := s.Version(src)
+
+	if _, err := db.Pool.Exec(context.Background(), `UPDATE buildings SET floors = 19, households = 121 WHERE id = 101`); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Invalidate("buildings", Bound{106.5610, 29.5510, 106.5620, 29.5520}); n == 0 {
+		t.Fatal("nothing evicted")
+	}
+	if s.Version(src) <= v0 {
+		t.Fatal("onemap version did not grow")
+	}
+	b, after := raw(t, s, "onemap", edited)
+	if after.ETag == before.ETag {
+		t.Fatal("the edited tile kept its ETag")
+	}
+	d := decodeWithNode(t, map[string][]byte{"edited": b})
+	found := false
+	for _, f := range d["edited"]["buildings"].Features {
+		if f.ID == 101 {
+			found = f.Properties["floors"] == float64(19)
+		}
+	}
+	if !found {
+		t.Fatal("the next fetch does not show floors = 19 for building 101")
+	}
+	_, again := raw(t, s, "buildings", unrelated)
+	if again.ETag != other.ETag {
+		t.Fatal("an unrelated tile changed its ETag")
+	}
+	if st := s.CacheStats(); st.Hits == 0 {
+		t.Fatalf("the unrelated tile was not served from cache: %+v", st)
+	}
+}
