@@ -146,7 +146,7 @@ func TestEmptyTileAndBands(t *testing.T) {
 // fetch shows it under a new ETag, while unrelated tiles keep theirs.
 func TestInvalidateByBox(t *testing.T) {
 	s, db := smallCity(t)
-	edited := tileAt(106.5615, 29.5515, 16)   // building 101
+	edited := tileAt(106.5615, 29.5515, 16)    // building 101
 	unrelated := tileAt(106.5715, 29.5515, 16) // building 201, 1 km away
 	_, before := raw(t, s, "onemap", edited)
 	_, other := raw(t, s, "buildings", unrelated)
