@@ -66,22 +66,6 @@ func geomErrAt(p orb.Point, format string, args ...any) *Error {
 	return e
 }
 
-// within prefixes the path of a geometry error with the member it was
-// found in, and records the feature and line.
-func within(err error, feature int, path string, line int) error {
-	e, ok := err.(*Error)
-	if !ok {
-		return err
-	}
-	c := *e
-	c.Feature = feature
-	c.Path = joinPath(path, c.Path)
-	if c.Line == 0 {
-		c.Line = line
-	}
-	return &c
-}
-
 // joinPath joins member paths: "geometry" + "coordinates[0]" →
 // "geometry.coordinates[0]"; "coordinates" + "[0]" → "coordinates[0]".
 func joinPath(a, b string) string {
