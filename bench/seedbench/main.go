@@ -1,0 +1,66 @@
+// Command seedbench seeds the demo city into a fresh database named by
+// DATABASE_URL and reports rows per second per table and the total time.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wangge/wangge/data"
+	"github.com/wangge/wangge/postgis"
+)
+
+func main() {
+	scale := flag.Float64("scale", data.DefaultScale(), "fraction of the real city (0, 1]")
+	seed := flag.Int64("seed", 1, "random seed")
+	districts := flag.String("districts", "", "comma-separated district codes (default all)")
+	flag.Parse()
+	if err := run(*scale, *seed, *districts); err != nil {
+		fmt.Fprintln(os.Stderr, "seedbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(scale float64, seed int64, districts string) error {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	db, err := postgis.Open(ctx, os.Getenv("DATABASE_URL"), 8, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx, log); err != nil {
+		return err
+	}
+	var codes []string
+	if districts != "" {
+		codes = strings.Split(districts, ",")
+	}
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, loc)
+	st, err := data.Seed(ctx, db, data.Options{Scale: scale, Seed: seed, Districts: codes, Now: now}, log)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("scale %.3f seed %d: total %v\n", scale, seed, st.Total.Round(time.Millisecond))
+	for _, p := range st.Phases {
+		fmt.Printf("  phase %-16s %8.1fs\n", p.Name, p.Duration.Seconds())
+	}
+	tables := slices.Sorted(func(yield func(string) bool) {
+		for t := range st.Rows {
+			if !yield(t) {
+				return
+			}
+		}
+	})
+	for _, t := range tables {
+		fmt.Printf("  %-12s %10d rows %10.0f rows/s (of total time)\n", t, st.Rows[t], float64(st.Rows[t])/st.Total.Seconds())
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package data
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/postgis"
+)
+
+// Options choose what Seed generates.
+type Options struct {
+	Scale     float64   // 0 < Scale <= 1: thins buildings, households, residents, objects and events; the hierarchy is always whole
+	Seed      int64     // same Seed, Now, Scale and Districts → byte-identical data
+	Districts []string  // 6-digit district codes to seed; empty means all 38
+	Now       time.Time // the "today" that historic and open events lead up to
+}
+
+// Phase is one timed step of a seed.
+type Phase struct {
+	Name     string
+	Duration time.Duration
+}
+
+// Stats tells what a seed wrote and how long each phase took.
+type Stats struct {
+	Rows   map[string]int64
+	Phases []Phase
+	Total  time.Duration
+}
+
+// workers is how many districts are worked on at once: the machine the
+// seed targets has two cores, shared with PostgreSQL.
+const workers = 2
+
+// DefaultScale is the scale `make run` seeds: the largest that keeps the
+// whole city under about two minutes on a two-core machine.
+func DefaultScale() float64 { return 0.05 }
+
+// Seed fills an empty, migrated database with the demo city. It fails
+// with wangge.ErrConflict when the database already holds data.
+func Seed(ctx context.Context, db *postgis.DB, opts Options, log *slog.Logger) (Stats, error) {
+	st := Stats{Rows: map[string]int64{}}
+	start := time.Now()
+	if opts.Scale <= 0 || opts.Scale > 1 {
+		return st, fmt.Errorf("data: seed: scale %v: %w", opts.Scale, wangge.Invalid("scale", "must be in (0, 1]"))
+	}
+	if opts.Now.IsZero() {
+		return st, fmt.Errorf("data: seed: %w", wangge.Invalid("now", "must be set"))
+	}
+	if err := db.SeedCheckEmpty(ctx); err != nil {
+		return st, fmt.Errorf("data: seed: %w", err)
+	}
+	all, err := loadDistricts()
+	if err != nil {
+		return st, err
+	}
+	ds, err := selectDistricts(all, opts.Districts)
+	if err != nil {
+		return st, err
+	}
+	rivers, err := loadRivers()
+	if err != nil {
+		return st, err
+	}
+	s := &seeder{db: db, opts: opts, log: log, st: &st}
+	if err := s.phase("plan", func() error { return s.plan(ctx, ds, rivers) }); err != nil {
+		return st, err
+	}
+	ddl, err := db.DropBulkIndexes(ctx)
+	if err != nil {
+		return st, fmt.Errorf("data: seed: %w", err)
+	}
+	err = s.run(ctx, rivers)
+	if err == nil {
+		err = s.phase("indexes", func() error { return db.RestoreBulkIndexes(ctx, ddl, log) })
+	}
+	if err == nil {
+		err = s.phase("analyze", func() error { return db.SeedFinish(ctx) })
+	}
+	if derr := db.SeedDropStage(ctx); err == nil && derr != nil {
+		err = derr
+	}
+	st.Total = time.Since(start)
+	if err != nil {
+		return st, fmt.Errorf("data: seed: %w", err)
+	}
+	log.Info("seed: done", "duration", st.Total.Round(time.Millisecond), "rows", st.Rows)
+	return st, nil
+}
+
+// run loads every layer, parents first.
+func (s *seeder) run(ctx context.Context, rivers []river) error {
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"stage", func(ctx context.Context) error { return s.stage(ctx, rivers) }},
+		{"districts", s.districts},
+		{"parcels+regions", s.geometry},
+		{"people", s.people},
+		{"resources", s.resources},
+		{"events", s.events},
+	}
+	for _, step := range steps {
+		if err := s.phase(step.name, func() error { return step.fn(ctx) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func selectDistricts(all []*district, codes []string) ([]*district, error) {
+	if len(codes) == 0 {
+		return all, nil
+	}
+	var out []*district
+	for _, d := range all {
+		if slices.Contains(codes, d.Code) {
+			out = append(out, d)
+		}
+	}
+	if len(out) != len(slices.Compact(slices.Sorted(slices.Values(codes)))) {
+		return nil, fmt.Errorf("data: seed: districts %v: %w", codes, wangge.Invalid("districts", "unknown district code"))
+	}
+	return out, nil
+}
+
+// seeder carries one seed's state.
+type seeder struct {
+	db    *postgis.DB
+	opts  Options
+	log   *slog.Logger
+	st    *Stats
+	plans []*plan
+	mu    sync.Mutex // guards st.Rows
+}
+
+// count adds n rows of table to the stats and logs the rate.
+func (s *seeder) count(table string, n int64, d time.Duration) {
+	s.mu.Lock()
+	s.st.Rows[table] += n
+	s.mu.Unlock()
+	s.log.Debug("seed: copied", "table", table, "rows", n, "rows_per_s", int64(float64(n)/max(d.Seconds(), 1e-9)))
+}
+
+func (s *seeder) phase(name string, fn func() error) error {
+	t0 := time.Now()
+	err := fn()
+	d := time.Since(t0)
+	s.st.Phases = append(s.st.Phases, Phase{name, d})
+	if err == nil {
+		s.log.Info("seed: phase done", "phase", name, "duration", d.Round(time.Millisecond))
+	}
+	return err
+}
+
+// plan lays out every district, two at a time.
+func (s *seeder) plan(ctx context.Context, ds []*district, rivers []river) error {
+	s.plans = make([]*plan, len(ds))
+	g, _ := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i, d := range ds {
+		g.Go(func() error {
+			p, err := newPlan(d, rivers, s.opts.Seed)
+			s.plans[i] = p
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+// eachDistrict runs fn for every plan, two at a time.
+func (s *seeder) eachDistrict(ctx context.Context, fn func(context.Context, *plan) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, p := range s.plans {
+		g.Go(func() error { return fn(gctx, p) })
+	}
+	return g.Wait()
+}
