@@ -31,7 +31,12 @@ func (s *Server) tile(c *gin.Context) {
 		fail(c, s.log, err)
 		return
 	}
-	tile, hit, err := s.tiles.Get(c.Request.Context(), src, t)
+	f, err := tiles.ParseFilter(c.Request.URL.RawQuery, src.Filterable)
+	if err != nil {
+		fail(c, s.log, err)
+		return
+	}
+	tile, hit, err := s.tiles.Get(c.Request.Context(), src, t, f)
 	c.Set("log_attrs", []any{"source", src.Name, "z", t.Z, "x", t.X, "y", t.Y, "cache_hit", hit})
 	if err != nil {
 		fail(c, s.log, err)

@@ -21,9 +21,9 @@ type countingRenderer struct {
 	calls atomic.Int64
 }
 
-func (r *countingRenderer) RenderTile(ctx context.Context, layers []string, z, x, y uint32) ([]byte, error) {
+func (r *countingRenderer) RenderTile(ctx context.Context, layers []string, z, x, y uint32, f tiles.Filter) ([]byte, error) {
 	r.calls.Add(1)
-	return r.db.RenderTile(ctx, layers, z, x, y)
+	return r.db.RenderTile(ctx, layers, z, x, y, f)
 }
 
 func tileServer(t *testing.T) (*Server, *countingRenderer) {
@@ -52,6 +52,12 @@ func TestTileBadRequestsNeverReachTheDatabase(t *testing.T) {
 		{"png", "/tiles/onemap/1/0/0.png", 400},
 		{"unknown tilejson", "/tiles/roads.json", 404},
 		{"too many parts", "/tiles/onemap/1/0/0/0.mvt", 404},
+		{"filter on a source without filters", "/tiles/grids/1/0/0.mvt?status=open", 400},
+		{"unknown status", "/tiles/events/1/0/0.mvt?status=lost", 400},
+		{"SQL in a category", "/tiles/events/1/0/0.mvt?category=x';drop%20table%20events;--", 400},
+		{"bad time", "/tiles/events/1/0/0.mvt?since=yesterday", 400},
+		{"until before since", "/tiles/events/1/0/0.mvt?since=2026-02-01&until=2026-01-01", 400},
+		{"unknown parameter", "/tiles/events/1/0/0.mvt?where=1", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,7 +5,23 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 )
+
+// EventFilter narrows the events tile layer; zero fields filter nothing.
+type EventFilter struct {
+	Statuses   []string
+	Categories []string
+	Since      time.Time
+	Until      time.Time
+}
+
+// eventWhere applies EventFilter through parameters $5..$8 only.
+const eventWhere = ` AND ($5::text[] IS NULL OR status = ANY($5)) AND ($6::text[] IS NULL OR category_code = ANY($6))
+	AND ($7::timestamptz IS NULL OR reported_at >= $7) AND ($8::timestamptz IS NULL OR reported_at < $8)`
+
+// eventsDetailZoom is where single events replace per-cell counts.
+const eventsDetailZoom = 14
 
 // Tile SQL, pg_tileserv's shape made faster: the query box is the tile
 // envelope (plus the 64-unit buffer) taken back to 4326 so the GiST index
@@ -40,6 +56,16 @@ var tileLayerSQL = map[string]string{
 		FROM objects WHERE geom && ` + tileBox,
 	"posts": `SELECT id, kind, name, ` + fmt.Sprintf(mvtPoint, "geom") + ` AS geom
 		FROM posts WHERE geom && ` + tileBox,
+	"events": `SELECT id, category_code AS category, status, tier, priority, extract(epoch FROM reported_at)::bigint AS reported_at,
+			(status IN ('reported', 'accepted', 'dispatched', 'on_site') AND deadline_at < now()) AS overdue, ` +
+		fmt.Sprintf(mvtPoint, "geom") + ` AS geom
+		FROM events WHERE $4::float8 > 0 AND geom && ` + tileBox + eventWhere,
+	// Below eventsDetailZoom: one point per 64×64 cell of the tile with the
+	// number of events in it, so a city-wide heat map stays a small tile.
+	"events_cells": `SELECT (row_number() OVER ())::bigint AS id, n AS count, geom FROM (
+			SELECT count(*)::int AS n, ST_AsMVTGeom(ST_Centroid(ST_Collect(ST_Transform(geom, 3857))), ` + tileEnv + `, 4096, 0, true) AS geom
+			FROM events WHERE geom && ` + tileBox + eventWhere + `
+			GROUP BY ST_SnapToGrid(ST_Transform(geom, 3857), $4 * 64)) c`,
 }
 
 // tileSQL joins the layers' MVTs (concatenated layers form a valid tile).
@@ -50,23 +76,38 @@ func tileSQL(layers []string) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("postgis: no tile layer %q", l)
 		}
+		name := strings.TrimSuffix(l, "_cells")
 		parts = append(parts, fmt.Sprintf(
-			`coalesce((SELECT ST_AsMVT(t, '%s', 4096, 'geom', 'id') FROM (%s) t WHERE t.geom IS NOT NULL), ''::bytea)`, l, q))
+			`coalesce((SELECT ST_AsMVT(t, '%s', 4096, 'geom', 'id') FROM (%s) t WHERE t.geom IS NOT NULL), ''::bytea)`, name, q))
 	}
 	return "SELECT " + strings.Join(parts, " || "), nil
 }
 
 // RenderTile draws the named layers of tile z/x/y as one MVT (empty when
 // no feature falls in it).
-func (db *DB) RenderTile(ctx context.Context, layers []string, z, x, y uint32) ([]byte, error) {
+// The filter applies to the events layer only.
+func (db *DB) RenderTile(ctx context.Context, layers []string, z, x, y uint32, f EventFilter) ([]byte, error) {
+	withEvents := false
+	for i, l := range layers {
+		if l == "events" {
+			withEvents = true
+			if z < eventsDetailZoom {
+				layers = append(append([]string{}, layers[:i]...), append([]string{"events_cells"}, layers[i+1:]...)...)
+			}
+		}
+	}
 	q, err := tileSQL(layers)
 	if err != nil {
 		return nil, err
 	}
 	// One tile pixel in Web Mercator metres: what simplification may drop.
 	pixel := 2 * math.Pi * 6378137 / math.Exp2(float64(z)) / 4096
+	args := []any{int32(z), int32(x), int32(y), pixel}
+	if withEvents {
+		args = append(args, nullIfEmpty(f.Statuses), nullIfEmpty(f.Categories), nullIfZero(f.Since), nullIfZero(f.Until))
+	}
 	var b []byte
-	if err := db.Pool.QueryRow(ctx, q, int32(z), int32(x), int32(y), pixel).Scan(&b); err != nil {
+	if err := db.Pool.QueryRow(ctx, q, args...).Scan(&b); err != nil {
 		return nil, fmt.Errorf("postgis: tile %d/%d/%d: %w", z, x, y, err)
 	}
 	return b, nil
@@ -81,4 +122,18 @@ func (db *DB) Extent(ctx context.Context) (minLon, minLat, maxLon, maxLat float6
 		return 0, 0, 0, 0, false, fmt.Errorf("postgis: extent: %w", err)
 	}
 	return minLon, minLat, maxLon, maxLat, n > 0 && maxLon > minLon, nil
+}
+
+func nullIfEmpty(s []string) any {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func nullIfZero(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }

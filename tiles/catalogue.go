@@ -25,6 +25,7 @@ type Source struct {
 	Name        string
 	Description string
 	Layers      []Layer
+	Filterable  bool // takes the event filters (status, category, since, until)
 }
 
 // MinZoom and MaxZoom of a source span its layers' bands.
@@ -82,6 +83,13 @@ func NewCatalogue() *Catalogue {
 		c.sources[l.Name] = Source{Name: l.Name, Description: l.Description, Layers: []Layer{l}}
 	}
 	c.sources["onemap"] = Source{Name: "onemap", Description: "一张图 every layer, each in its zoom band", Layers: layers}
+	// Events change by the second and reach the wall by the live stream;
+	// this source serves history, filtered, for heat maps and time filters.
+	c.sources["events"] = Source{Name: "events", Description: "事件 events (below z14: counts per cell)", Filterable: true,
+		Layers: []Layer{{"events", "事件 events", 0, MaxZoom, []Field{
+			{"category", "String", "category code"}, {"status", "String", "workflow status"}, {"tier", "String", "grid, street or district"},
+			{"priority", "Number", "1 (most urgent) to 4"}, {"reported_at", "Number", "Unix seconds"},
+			{"overdue", "Boolean", "open and past its deadline"}, {"count", "Number", "events in the cell (below z14)"}}}}}
 	return c
 }
 

@@ -24,7 +24,7 @@ const MaxTileBytes = 500 << 10
 
 // Renderer draws the layers of one tile as MVT bytes (postgis satisfies it).
 type Renderer interface {
-	RenderTile(ctx context.Context, layers []string, z, x, y uint32) ([]byte, error)
+	RenderTile(ctx context.Context, layers []string, z, x, y uint32, f Filter) ([]byte, error)
 }
 
 // Tile is a served tile: gzip bytes (nil when empty) and its ETag, a hash
@@ -95,8 +95,8 @@ func (s *Service) Version(src Source) uint64 {
 
 // Get returns a tile from the cache, or renders it once however many
 // callers ask at the same moment.
-func (s *Service) Get(ctx context.Context, src Source, t TileID) (Tile, bool, error) {
-	key := fmt.Sprintf("%s/%s", src.Name, t)
+func (s *Service) Get(ctx context.Context, src Source, t TileID, f Filter) (Tile, bool, error) {
+	key := fmt.Sprintf("%s/%s?%s", src.Name, t, FilterKey(f))
 	if e, ok := s.cache.get(key); ok {
 		return Tile{Gzip: e.gz, ETag: e.etag, Empty: e.gz == nil}, true, nil
 	}
@@ -109,7 +109,7 @@ func (s *Service) Get(ctx context.Context, src Source, t TileID) (Tile, bool, er
 		// but bounded so nothing runs forever.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
 		defer cancel()
-		raw, err := s.render.RenderTile(rctx, names, t.Z, t.X, t.Y)
+		raw, err := s.render.RenderTile(rctx, names, t.Z, t.X, t.Y, f)
 		if err != nil {
 			return nil, fmt.Errorf("tiles: render %s: %w", key, err)
 		}

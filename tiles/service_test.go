@@ -32,7 +32,7 @@ func smallCity(t *testing.T) (*Service, *postgis.DB) {
 func raw(t *testing.T, s *Service, src string, id TileID) ([]byte, Tile) {
 	t.Helper()
 	source, _ := s.Catalogue().Source(src)
-	tile, _, err := s.Get(context.Background(), source, id)
+	tile, _, err := s.Get(context.Background(), source, id, Filter{})
 	if err != nil {
 		t.Fatalf("get %s %v: %v", src, id, err)
 	}
@@ -182,5 +182,64 @@ func TestInvalidateByBox(t *testing.T) {
 	}
 	if st := s.CacheStats(); st.Hits == 0 {
 		t.Fatalf("the unrelated tile was not served from cache: %+v", st)
+	}
+}
+
+func TestEventsSourceFilters(t *testing.T) {
+	s, db := smallCity(t)
+	_, err := db.Pool.Exec(context.Background(), `
+	INSERT INTO events (id, category_code, status, tier, source, priority, grid_code, description, reported_at, deadline_at, closed_at, geom) VALUES
+	 (1, 'noise', 'accepted', 'grid', 'patrol', 4, '500103001001001', 'open, overdue', '2026-11-01T10:00:00+08', '2026-11-02T10:00:00+08', NULL, ST_SetSRID(ST_MakePoint(106.5612, 29.5512), 4326)),
+	 (2, 'sanitation', 'closed', 'grid', 'patrol', 3, '500103001001001', 'closed', '2026-10-01T10:00:00+08', '2026-10-02T10:00:00+08', '2026-10-01T12:00:00+08', ST_SetSRID(ST_MakePoint(106.5613, 29.5513), 4326)),
+	 (3, 'noise', 'reported', 'grid', 'citizen_app', 4, '500103001001001', 'open', '2026-11-20T10:00:00+08', '2099-11-21T10:00:00+08', NULL, ST_SetSRID(ST_MakePoint(106.5614, 29.5514), 4326))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := s.Catalogue().Source("events")
+	get := func(z uint32, q string) map[string]decodedLayer {
+		f, err := ParseFilter(q, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tile, _, err := s.Get(context.Background(), src, tileAt(106.5613, 29.5513, z), f)
+		if err != nil || tile.Empty {
+			t.Fatalf("z%d %q: %v empty=%v", z, q, err, tile.Empty)
+		}
+		b, _ := Gunzip(tile.Gzip)
+		return decodeWithNode(t, map[string][]byte{"t": b})["t"]
+	}
+	ids := func(l decodedLayer) (out []int64) {
+		for _, f := range l.Features {
+			out = append(out, f.ID)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+		return out
+	}
+	for _, tt := range []struct {
+		query string
+		want  []int64
+	}{
+		{"", []int64{1, 2, 3}},
+		{"status=open", []int64{1, 3}},
+		{"status=closed&category=sanitation", []int64{2}},
+		{"since=2026-11-10", []int64{3}},
+		{"category=noise&until=2026-11-10", []int64{1}},
+	} {
+		if d := cmp.Diff(tt.want, ids(get(16, tt.query)["events"])); d != "" {
+			t.Errorf("z16 %q ids (-want +got):\n%s", tt.query, d)
+		}
+	}
+	for _, f := range get(16, "status=open")["events"].Features {
+		if want := f.ID == 1; f.Properties["overdue"] != want {
+			t.Errorf("event %d overdue = %v, want %v", f.ID, f.Properties["overdue"], want)
+		}
+	}
+	// City zoom: counts per cell that add up to the matching events.
+	total := 0.0
+	for _, f := range get(10, "status=open")["events"].Features {
+		total += f.Properties["count"].(float64)
+	}
+	if total != 2 {
+		t.Errorf("z10 open counts add up to %v, want 2", total)
 	}
 }
