@@ -210,3 +210,22 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1]
 }
+
+func TestImportCommand(t *testing.T) {
+	_, dbURL := pgtest.New(t)
+	env := []string{"DATABASE_URL=" + dbURL}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "districts.geojson")
+	bad := filepath.Join(dir, "bad.geojson")
+	os.WriteFile(good, []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"500103","name":"渝中区"},
+		"geometry":{"type":"Polygon","coordinates":[[[106.5,29.5],[106.6,29.5],[106.6,29.6],[106.5,29.6],[106.5,29.5]]]}}]}`), 0o644)
+	os.WriteFile(bad, []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"500104","name":"大渡口区"},
+		"geometry":{"type":"Polygon","coordinates":[[[106.4,29.4],[106.5,29.5],[106.5,29.4],[106.4,29.5],[106.4,29.4]]]}}]}`), 0o644)
+	if code, out := runWangge(t, env, "import", "-layer", "districts", good); code != 0 || !strings.Contains(out, "imported 1 districts") {
+		t.Fatalf("good import: exit %d\n%s", code, out)
+	}
+	code, out := runWangge(t, env, "import", "-layer", "districts", bad)
+	if code == 0 || !strings.Contains(lastLine(out), "feature 0") || !strings.Contains(lastLine(out), "self-intersects") {
+		t.Fatalf("bad import: exit %d, last line %q", code, lastLine(out))
+	}
+}
