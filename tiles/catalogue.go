@@ -18,6 +18,9 @@ type Layer struct {
 	MinZoom     uint32 // the band in which the composite source carries it
 	MaxZoom     uint32
 	Fields      []Field
+	// OwnMinZoom is where the layer's own source starts: below its onemap
+	// band, generalised (pixel-sized simplification drops what cannot show).
+	OwnMinZoom uint32
 }
 
 // Source is a tile set: one layer, or the composite onemap.
@@ -60,16 +63,16 @@ var (
 
 // The one-map layers with their zoom bands (DESIGN.md §3).
 var layers = []Layer{
-	{"districts", "区县 districts", 0, MaxZoom, []Field{fCode, fName}},
-	{"streets", "街道/乡镇 streets and towns", 7, MaxZoom, []Field{fCode, fName, {"kind", "String", "urban or rural"}}},
-	{"communities", "社区/村 communities and villages", 9, MaxZoom, []Field{fCode, fName, {"kind", "String", "urban or rural"}}},
-	{"grids", "网格 grids", 11, MaxZoom, []Field{fCode, fName, {"version", "Number", "boundary version"}, fHouse, fRes, fTagged}},
-	{"parcels", "地块 land parcels", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"land_use", "String", "land use"}}},
+	{"districts", "区县 districts", 0, MaxZoom, []Field{fCode, fName}, 0},
+	{"streets", "街道/乡镇 streets and towns", 7, MaxZoom, []Field{fCode, fName, {"kind", "String", "urban or rural"}}, 0},
+	{"communities", "社区/村 communities and villages", 9, MaxZoom, []Field{fCode, fName, {"kind", "String", "urban or rural"}}, 0},
+	{"grids", "网格 grids", 11, MaxZoom, []Field{fCode, fName, {"version", "Number", "boundary version"}, fHouse, fRes, fTagged}, 0},
+	{"parcels", "地块 land parcels", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"land_use", "String", "land use"}}, 12},
 	{"buildings", "房屋 buildings", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"use", "String", "use"},
-		{"floors", "Number", "floors"}, fHouse, fRes, fTagged}},
+		{"floors", "Number", "floors"}, fHouse, fRes, fTagged}, 12},
 	{"objects", "部件 city components", 14, MaxZoom, []Field{{"category", "String", "category"},
-		{"category_code", "String", "4-digit category code"}, {"status", "String", "normal, fault, alarm or offline"}}},
-	{"posts", "站点 responder posts", 10, MaxZoom, []Field{{"kind", "String", "police, fire, medical, community or micro_fire"}, fName}},
+		{"category_code", "String", "4-digit category code"}, {"status", "String", "normal, fault, alarm or offline"}}, 12},
+	{"posts", "站点 responder posts", 10, MaxZoom, []Field{{"kind", "String", "police, fire, medical, community or micro_fire"}, fName}, 0},
 }
 
 // Catalogue holds every source: one per layer (carrying it from its band's
@@ -80,7 +83,9 @@ type Catalogue struct{ sources map[string]Source }
 func NewCatalogue() *Catalogue {
 	c := &Catalogue{sources: map[string]Source{}}
 	for _, l := range layers {
-		c.sources[l.Name] = Source{Name: l.Name, Description: l.Description, Layers: []Layer{l}}
+		own := l
+		own.MinZoom = l.OwnMinZoom
+		c.sources[l.Name] = Source{Name: l.Name, Description: l.Description, Layers: []Layer{own}}
 	}
 	c.sources["onemap"] = Source{Name: "onemap", Description: "一张图 every layer, each in its zoom band", Layers: layers}
 	// Events change by the second and reach the wall by the live stream;
@@ -89,7 +94,7 @@ func NewCatalogue() *Catalogue {
 		Layers: []Layer{{"events", "事件 events", 0, MaxZoom, []Field{
 			{"category", "String", "category code"}, {"status", "String", "workflow status"}, {"tier", "String", "grid, street or district"},
 			{"priority", "Number", "1 (most urgent) to 4"}, {"reported_at", "Number", "Unix seconds"},
-			{"overdue", "Boolean", "open and past its deadline"}, {"count", "Number", "events in the cell (below z14)"}}}}}
+			{"overdue", "Boolean", "open and past its deadline"}, {"count", "Number", "events in the cell (below z14)"}}, 0}}}
 	return c
 }
 

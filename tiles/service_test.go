@@ -136,9 +136,12 @@ func TestEmptyTileAndBands(t *testing.T) {
 	if _, tile := raw(t, s, "onemap", tileAt(0, 0, 10)); !tile.Empty {
 		t.Fatal("a tile in the Gulf of Guinea is not empty")
 	}
-	// Below its band a single-layer source has no layer: empty, no query.
-	if _, tile := raw(t, s, "buildings", tileAt(106.5615, 29.5515, 10)); !tile.Empty {
-		t.Fatal("buildings at z10 is not empty")
+	// Below its own minimum zoom a single-layer source has no layer.
+	if _, tile := raw(t, s, "buildings", tileAt(106.5615, 29.5515, 11)); !tile.Empty {
+		t.Fatal("buildings at z11 is not empty")
+	}
+	if _, tile := raw(t, s, "grids", tileAt(106.5615, 29.5515, 8)); tile.Empty {
+		t.Fatal("the grids source at z8 is empty: it must carry the grids, generalised")
 	}
 }
 
