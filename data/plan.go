@@ -50,6 +50,8 @@ type plan struct {
 	Rivers []geo.Segment // river segments near the district
 	HW     []float64     // half-width per river segment
 	Segs   []geo.Segment // district boundary
+	Bldgs  []bldg        // the district's buildings while its layers load
+	GridB  []int         // Bldgs[GridB[gi]:GridB[gi+1]] belong to grid gi
 }
 
 // newPlan builds the partition of d. Leaves split while they hold more
