@@ -29,7 +29,12 @@ func (s *seeder) people(ctx context.Context) error {
 		if err := s.copyHouseholds(ctx, p); err != nil {
 			return err
 		}
-		return s.copyResidents(ctx, p)
+		if err := s.copyResidents(ctx, p); err != nil {
+			return err
+		}
+		err := s.objects(ctx, p) // smoke sensors sit in buildings
+		p.Bldgs, p.GridB = nil, nil
+		return err
 	})
 }
 

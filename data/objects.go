@@ -1,0 +1,99 @@
+package data
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+)
+
+// objectKind is a city component (部件) with its category code (two-digit
+// class, two-digit item, after the national standard's style) and how
+// many a grid has per household at scale 1.
+type objectKind struct {
+	Category, Code, Prefix string
+	PerHH                  float64
+	Device                 bool // carries a device id
+	UrbanOnly              bool
+}
+
+var objectKinds = []objectKind{
+	{"manhole", "0101", "MH", 1.0 / 10, false, false},
+	{"gas_valve", "0105", "GV", 1.0 / 70, false, true},
+	{"hydrant", "0109", "HY", 1.0 / 60, false, false},
+	{"electric_box", "0113", "EB", 1.0 / 90, true, false},
+	{"water_meter", "0117", "WM", 1.0 / 40, true, false},
+	{"camera", "0126", "CAM", 1.0 / 35, true, false},
+	{"street_light", "0201", "SL", 1.0 / 12, false, false},
+	{"bus_stop", "0204", "BS", 1.0 / 300, false, false},
+	{"trash_bin", "0302", "TB", 1.0 / 25, false, false},
+	{"smoke_sensor", "0612", "SS", 1.0 / 30, true, false},
+}
+
+// objects loads the city components of every district.
+func (s *seeder) objects(ctx context.Context, p *plan) error {
+	gi, k := 0, 0
+	var id int64
+	var rng *rand.Rand
+	var counts []int
+	return s.copy(ctx, "objects", []string{"id", "category", "category_code", "grid_code", "building_id", "device_id",
+		"status", "installed_on", "geom"}, func() ([]any, bool) {
+		for gi < len(p.Grids) {
+			g := &p.Grids[gi]
+			if rng == nil {
+				rng = stream(s.opts.Seed, uint64(p.Idx), 5, uint64(gi))
+				counts = counts[:0]
+				for _, ok := range objectKinds {
+					n := 0
+					if g.Urban || !ok.UrbanOnly {
+						n = stochRound(s.opts.Scale*g.HH*ok.PerHH, rng)
+					}
+					counts = append(counts, n)
+				}
+				k = 0
+			}
+			for k < len(objectKinds) && counts[k] == 0 {
+				k++
+			}
+			if k == len(objectKinds) {
+				gi++
+				rng = nil
+				continue
+			}
+			counts[k]--
+			ok := objectKinds[k]
+			pt, _, fits := p.randomPoint(gi, rng)
+			if !fits {
+				continue
+			}
+			id++
+			oid := p.Idx*rowSpan + id
+			var bid, dev any
+			if ok.Category == "smoke_sensor" {
+				if bs := p.Bldgs[p.GridB[gi]:p.GridB[gi+1]]; len(bs) > 0 {
+					b := &bs[rng.IntN(len(bs))]
+					bid, pt = b.ID, b.Rect.Center()
+				}
+			}
+			if ok.Device {
+				dev = fmt.Sprintf("CQ-%s-%012d", ok.Prefix, oid)
+			}
+			inst := s.opts.Now.AddDate(-1-rng.IntN(15), 0, -rng.IntN(365))
+			return []any{oid, ok.Category, ok.Code, g.Code, bid, dev, objectStatus(rng, ok.Device),
+				inst, wkb(pt)}, true
+		}
+		return nil, false
+	})
+}
+
+func objectStatus(rng *rand.Rand, device bool) string {
+	r := rng.IntN(100)
+	switch {
+	case r < 3:
+		return "fault"
+	case device && r < 4:
+		return "alarm"
+	case device && r < 6:
+		return "offline"
+	}
+	return "normal"
+}
