@@ -32,14 +32,19 @@ type Quadtree struct {
 	Bound orb.Bound // must be square in the units that matter to the caller
 }
 
-// CellBound is the extent of c.
+// CellBound is the extent of c. Corners are computed from the MaxDepth
+// lattice, so neighbours of any depth share bit-identical edges and their
+// union has no slivers.
 func (q Quadtree) CellBound(c Cell) orb.Bound {
-	n := float64(uint32(1) << c.Depth)
-	w := (q.Bound.Max[0] - q.Bound.Min[0]) / n
-	h := (q.Bound.Max[1] - q.Bound.Min[1]) / n
-	x0 := q.Bound.Min[0] + float64(c.X)*w
-	y0 := q.Bound.Min[1] + float64(c.Y)*h
-	return orb.Bound{Min: orb.Point{x0, y0}, Max: orb.Point{x0 + w, y0 + h}}
+	shift := MaxDepth - uint(c.Depth)
+	n := float64(uint32(1) << MaxDepth)
+	ux := (q.Bound.Max[0] - q.Bound.Min[0]) / n
+	uy := (q.Bound.Max[1] - q.Bound.Min[1]) / n
+	at := func(min, u float64, i uint32) float64 { return min + float64(uint64(i)<<shift)*u }
+	return orb.Bound{
+		Min: orb.Point{at(q.Bound.Min[0], ux, c.X), at(q.Bound.Min[1], uy, c.Y)},
+		Max: orb.Point{at(q.Bound.Min[0], ux, c.X+1), at(q.Bound.Min[1], uy, c.Y+1)},
+	}
 }
 
 // Leaves visits cells from the root, asking decide for each (a cell at
