@@ -48,7 +48,7 @@ func (s *Server) tile(c *gin.Context) {
 	h.Set("Access-Control-Allow-Origin", "*")
 	// A URL carrying the current data version never changes; anything else
 	// must be revalidated (cheap: 304 by ETag).
-	if c.Query("v") == strconv.FormatUint(s.tiles.Version(src), 10) {
+	if c.Query("v") == strconv.FormatInt(s.tiles.Version(src), 10) {
 		h.Set("Cache-Control", "public, max-age=86400, immutable")
 	} else {
 		h.Set("Cache-Control", "no-cache")

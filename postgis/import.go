@@ -91,6 +91,15 @@ func (db *DB) ImportFeatures(ctx context.Context, layer string, rows []ImportRow
 			return res, fmt.Errorf("postgis: import %s: %w", layer, err)
 		}
 	}
+	// Running servers evict the tiles the new features cover, on commit.
+	wkbs := make([][]byte, len(rows))
+	for i, r := range rows {
+		wkbs[i] = r.WKB
+	}
+	if _, err := tx.Exec(ctx, `SELECT tile_changed($1, ST_SetSRID(ST_Extent(ST_GeomFromWKB(w)), 4326)::geometry)
+		FROM unnest($2::bytea[]) w`, layer, wkbs); err != nil {
+		return res, fmt.Errorf("postgis: import %s: tile versions: %w", layer, err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("postgis: import %s: commit: %w", layer, err)
 	}

@@ -44,7 +44,7 @@ type Service struct {
 	log      *slog.Logger
 	timeout  time.Duration
 	mu       sync.Mutex
-	versions map[string]uint64 // per layer
+	versions map[string]int64 // per layer, as tile_versions holds them
 	bounds   Bound
 }
 
@@ -65,13 +65,7 @@ func (s *Service) Bounds() Bound {
 // NewService wires a renderer and a cache of cacheBytes.
 func NewService(cat *Catalogue, r Renderer, cacheBytes int64, log *slog.Logger) *Service {
 	s := &Service{cat: cat, render: r, cache: NewCache(cacheBytes), log: log, timeout: 20 * time.Second,
-		versions: map[string]uint64{}, bounds: Bound{-180, -85.0511, 180, 85.0511}}
-	// Versions start at the boot time so a restarted server never hands out
-	// a URL a browser cached for older data.
-	boot := uint64(time.Now().Unix())
-	for _, l := range layers {
-		s.versions[l.Name] = boot
-	}
+		versions: map[string]int64{}, bounds: Bound{-180, -85.0511, 180, 85.0511}}
 	return s
 }
 
@@ -83,10 +77,10 @@ func (s *Service) CacheStats() CacheStats { return s.cache.Stats() }
 
 // Version of a source: the sum of its layers' versions, which grows with
 // every write to any of them.
-func (s *Service) Version(src Source) uint64 {
+func (s *Service) Version(src Source) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var v uint64
+	var v int64
 	for _, l := range src.Layers {
 		v += s.versions[l.Name]
 	}
@@ -139,12 +133,12 @@ func (s *Service) Get(ctx context.Context, src Source, t TileID, f Filter) (Tile
 	}
 }
 
-// Invalidate records a write to layer inside b: it evicts exactly the
-// cached tiles, at every zoom and in every source carrying the layer, that
-// the box touches, and bumps the layer's version.
-func (s *Service) Invalidate(layer string, b Bound) int {
+// Changed applies a write to layer inside b at the given data version: it
+// evicts exactly the cached tiles, at every zoom and in every source
+// carrying the layer, that the box touches, and raises the layer's version.
+func (s *Service) Changed(layer string, version int64, b Bound) int {
 	s.mu.Lock()
-	s.versions[layer]++
+	s.versions[layer] = max(s.versions[layer], version)
 	s.mu.Unlock()
 	var ranges [MaxZoom + 1]Range
 	for z := range ranges {
@@ -154,9 +148,23 @@ func (s *Service) Invalidate(layer string, b Bound) int {
 		src, ok := s.cat.Source(e.source)
 		return ok && carries(src, layer) && ranges[e.tile.Z].Contains(e.tile)
 	})
-	s.log.Info("tiles invalidated", "layer", layer, "evicted", n)
+	s.log.Debug("tiles invalidated", "layer", layer, "version", version, "evicted", n)
 	return n
 }
+
+// SetVersions replaces the layers' versions (at start, and after a lost
+// notification connection, with Flush).
+func (s *Service) SetVersions(v map[string]int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for l, n := range v {
+		s.versions[l] = n
+	}
+}
+
+// Flush empties the cache: after notifications may have been missed,
+// nothing cached can be trusted.
+func (s *Service) Flush() { s.cache.evict(func(*entry) bool { return true }) }
 
 // bufferFrac is the render buffer (64 of 4096 units) as a fraction of a tile.
 const bufferFrac = 64.0 / 4096

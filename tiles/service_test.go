@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -145,45 +146,82 @@ func TestEmptyTileAndBands(t *testing.T) {
 	}
 }
 
-// An edit evicts exactly the tiles its box covers, at every zoom: the next
-// fetch shows it under a new ETag, while unrelated tiles keep theirs.
-func TestInvalidateByBox(t *testing.T) {
-	s, db := smallCity(t)
-	edited := tileAt(106.5615, 29.5515, 16)    // building 101
+// An edit evicts exactly the tiles its box covers, at every zoom and on
+// every replica: the writer calls tile_changed() in its transaction, each
+// following service hears it on commit. The next fetch shows the edit
+// under a new ETag, while unrelated tiles keep theirs.
+func TestEditReachesEveryReplica(t *testing.T) {
+	a, db := smallCity(t)
+	b := NewService(NewCatalogue(), db, 64<<20, quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, s := range []*Service{a, b} {
+		ready := make(chan struct{})
+		go s.Follow(ctx, db, ready)
+		<-ready
+	}
+	edited := tileAt(106.5615, 29.5515, 16)   // building 101
 	unrelated := tileAt(106.5715, 29.5515, 16) // building 201, 1 km away
-	_, before := raw(t, s, "onemap", edited)
-	_, other := raw(t, s, "buildings", unrelated)
-	src, _ := s.Catalogue().Source("onemap")
-	v0 := s.Version(src)
+	src, _ := a.Catalogue().Source("onemap")
+	v0 := a.Version(src)
+	_, beforeA := raw(t, a, "onemap", edited)
+	_, beforeB := raw(t, b, "onemap", edited)
+	_, other := raw(t, a, "buildings", unrelated)
 
-	if _, err := db.Pool.Exec(context.Background(), `UPDATE buildings SET floors = 19, households = 121 WHERE id = 101`); err != nil {
+	// A rolled-back edit announces nothing.
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n := s.Invalidate("buildings", Bound{106.5610, 29.5510, 106.5620, 29.5520}); n == 0 {
-		t.Fatal("nothing evicted")
+	if err := db.TileChanged(ctx, tx, "buildings", 106.5610, 29.5510, 106.5620, 29.5520); err != nil {
+		t.Fatal(err)
 	}
-	if s.Version(src) <= v0 {
-		t.Fatal("onemap version did not grow")
+	_ = tx.Rollback(ctx)
+
+	tx, err = db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	b, after := raw(t, s, "onemap", edited)
-	if after.ETag == before.ETag {
-		t.Fatal("the edited tile kept its ETag")
+	if _, err := tx.Exec(ctx, `UPDATE buildings SET floors = 19, households = 121 WHERE id = 101`); err != nil {
+		t.Fatal(err)
 	}
-	d := decodeWithNode(t, map[string][]byte{"edited": b})
-	found := false
-	for _, f := range d["edited"]["buildings"].Features {
-		if f.ID == 101 {
-			found = f.Properties["floors"] == float64(19)
+	if err := db.TileChanged(ctx, tx, "buildings", 106.5610, 29.5510, 106.5620, 29.5520); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for a.Version(src) == v0 || b.Version(src) == v0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a replica did not hear the edit within 2 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if a.Version(src) != v0+1 || b.Version(src) != v0+1 {
+		t.Fatalf("versions %d and %d, want %d: the rolled-back edit must not count", a.Version(src), b.Version(src), v0+1)
+	}
+	for name, s := range map[string]*Service{"a": a, "b": b} {
+		body, after := raw(t, s, "onemap", edited)
+		if after.ETag == beforeA.ETag || after.ETag == beforeB.ETag {
+			t.Fatalf("replica %s: the edited tile kept its ETag", name)
+		}
+		d := decodeWithNode(t, map[string][]byte{"edited": body})
+		found := false
+		for _, f := range d["edited"]["buildings"].Features {
+			if f.ID == 101 {
+				found = f.Properties["floors"] == float64(19)
+			}
+		}
+		if !found {
+			t.Fatalf("replica %s: the next fetch does not show floors = 19 for building 101", name)
 		}
 	}
-	if !found {
-		t.Fatal("the next fetch does not show floors = 19 for building 101")
-	}
-	_, again := raw(t, s, "buildings", unrelated)
+	_, again := raw(t, a, "buildings", unrelated)
 	if again.ETag != other.ETag {
 		t.Fatal("an unrelated tile changed its ETag")
 	}
-	if st := s.CacheStats(); st.Hits == 0 {
+	if st := a.CacheStats(); st.Hits == 0 {
 		t.Fatalf("the unrelated tile was not served from cache: %+v", st)
 	}
 }

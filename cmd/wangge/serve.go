@@ -39,6 +39,13 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 
 	ts := tiles.NewService(tiles.NewCatalogue(), db, cfg.TileCacheBytes, log)
+	tilesReady := make(chan struct{})
+	go ts.Follow(ctx, db, tilesReady)
+	select { // serve no tile before the versions are known
+	case <-tilesReady:
+	case <-time.After(cfg.DBTimeout):
+		log.Warn("tile change notifications not listening yet")
+	}
 	if x0, y0, x1, y1, ok, err := db.Extent(ctx); err != nil {
 		log.Warn("no data extent for TileJSON", "err", err)
 	} else if ok {
