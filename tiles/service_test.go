@@ -160,7 +160,7 @@ func TestEditReachesEveryReplica(t *testing.T) {
 		go s.Follow(ctx, db, ready)
 		<-ready
 	}
-	edited := tileAt(106.5615, 29.5515, 16)   // building 101
+	edited := tileAt(106.5615, 29.5515, 16)    // building 101
 	unrelated := tileAt(106.5715, 29.5515, 16) // building 201, 1 km away
 	src, _ := a.Catalogue().Source("onemap")
 	v0 := a.Version(src)
