@@ -15,6 +15,7 @@ build:
 # private PostGIS up → migrate → seed the demo city if empty → serve on 127.0.0.1:8080
 run: build db-up
 	DATABASE_URL=$(DBURL) $(BIN) migrate
+	DATABASE_URL=$(DBURL) $(BIN) seed --if-empty
 	DATABASE_URL=$(DBURL) $(BIN) serve
 
 # private PostGIS up → gofmt → go vet → staticcheck → go test -race → front-end tests (when they exist)

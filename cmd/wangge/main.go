@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	cmds := map[string]command{
 		"serve":   serve,
 		"migrate": migrate,
+		"seed":    seed,
 		"import":  importCmd,
 		"db":      dbCmd,
 		"version": func(_ context.Context, _ []string, w io.Writer) error { _, err := fmt.Fprintln(w, version); return err },
