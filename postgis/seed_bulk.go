@@ -132,6 +132,10 @@ func (db *DB) SeedFinish(ctx context.Context) error {
 			return fmt.Errorf("postgis: setval %s: %w", t, err)
 		}
 	}
+	// Tiles read per-grid resident counts ready-made (migration 0008).
+	if _, err := db.Pool.Exec(ctx, `SELECT refresh_grid_counts('')`); err != nil {
+		return fmt.Errorf("postgis: grid counts: %w", err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(2)
 	for _, t := range SeedTables {

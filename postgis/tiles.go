@@ -37,17 +37,16 @@ const (
 )
 
 var tileLayerSQL = map[string]string{
-	"districts": `SELECT code::bigint AS id, code, name, ` + fmt.Sprintf(mvtGeom, "geom") + ` AS geom
+	// Outlines: geomCol picks the generalised copy for the zoom (migration
+	// 0008); the index filter stays on the full geometry.
+	"districts": `SELECT code::bigint AS id, code, name, ` + fmt.Sprintf(mvtGeom, "{geom}") + ` AS geom
 		FROM regions WHERE level = 'district' AND geom && ` + tileBox,
-	"streets": `SELECT code::bigint AS id, code, name, kind, ` + fmt.Sprintf(mvtGeom, "geom") + ` AS geom
+	"streets": `SELECT code::bigint AS id, code, name, kind, ` + fmt.Sprintf(mvtGeom, "{geom}") + ` AS geom
 		FROM regions WHERE level = 'street' AND geom && ` + tileBox,
-	"communities": `SELECT code::bigint AS id, code, name, kind, ` + fmt.Sprintf(mvtGeom, "geom") + ` AS geom
+	"communities": `SELECT code::bigint AS id, code, name, kind, ` + fmt.Sprintf(mvtGeom, "{geom}") + ` AS geom
 		FROM regions WHERE level = 'community' AND geom && ` + tileBox,
-	"grids": `SELECT g.id, g.code, g.name, g.version, c.households, c.residents, c.tagged, ` + fmt.Sprintf(mvtGeom, "g.geom") + ` AS geom
-		FROM grids g
-		CROSS JOIN LATERAL (SELECT coalesce(sum(b.households), 0)::int AS households, coalesce(sum(b.residents), 0)::int AS residents,
-			coalesce(sum(b.tagged), 0)::int AS tagged FROM buildings b WHERE b.grid_code = g.code) c
-		WHERE g.status = 'active' AND g.geom && ` + tileBox,
+	"grids": `SELECT id, code, name, version, households, residents, tagged, ` + fmt.Sprintf(mvtGeom, "{geom}") + ` AS geom
+		FROM grids WHERE status = 'active' AND geom && ` + tileBox,
 	"parcels": `SELECT id, grid_code, land_use, ` + fmt.Sprintf(mvtGeom, "geom") + ` AS geom
 		FROM parcels WHERE geom && ` + tileBox,
 	"buildings": `SELECT id, grid_code, use, floors, households, residents, tagged, ` + fmt.Sprintf(mvtGeom, "geom") + ` AS geom
@@ -68,8 +67,19 @@ var tileLayerSQL = map[string]string{
 			GROUP BY ST_SnapToGrid(ST_Transform(geom, 3857), $4 * 64)) c`,
 }
 
+// geomCol is the outline column drawn at zoom z.
+func geomCol(z uint32) string {
+	switch {
+	case z <= 9:
+		return "geom_lo"
+	case z <= 11:
+		return "geom_mid"
+	}
+	return "geom"
+}
+
 // tileSQL joins the layers' MVTs (concatenated layers form a valid tile).
-func tileSQL(layers []string) (string, error) {
+func tileSQL(layers []string, z uint32) (string, error) {
 	parts := make([]string, 0, len(layers))
 	for _, l := range layers {
 		q, ok := tileLayerSQL[l]
@@ -77,6 +87,7 @@ func tileSQL(layers []string) (string, error) {
 			return "", fmt.Errorf("postgis: no tile layer %q", l)
 		}
 		name := strings.TrimSuffix(l, "_cells")
+		q = strings.ReplaceAll(q, "{geom}", geomCol(z))
 		parts = append(parts, fmt.Sprintf(
 			`coalesce((SELECT ST_AsMVT(t, '%s', 4096, 'geom', 'id') FROM (%s) t WHERE t.geom IS NOT NULL), ''::bytea)`, name, q))
 	}
@@ -96,7 +107,7 @@ func (db *DB) RenderTile(ctx context.Context, layers []string, z, x, y uint32, f
 			}
 		}
 	}
-	q, err := tileSQL(layers)
+	q, err := tileSQL(layers, z)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,7 @@ INSERT INTO objects (id, category, category_code, grid_code, device_id, geom) VA
 INSERT INTO posts (id, kind, name, grid_code, geom) VALUES
  (501, 'police', '七星岗派出所', '500103001001001', ST_SetSRID(ST_MakePoint(106.5650, 29.5580), 4326)),
  (502, 'micro_fire', '测试社区微型消防站', '500103001001002', ST_SetSRID(ST_MakePoint(106.5750, 29.5580), 4326));
+SELECT refresh_grid_counts('500103');
 `
 
 // LoadSmallCity inserts SmallCity into a migrated database.
