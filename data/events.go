@@ -15,7 +15,6 @@ import (
 // year for the 12 million households of the real city.
 const eventsPerHousehold = 0.33
 
-
 // event is one generated event with its audit trail.
 type event struct {
 	ID                           int64
