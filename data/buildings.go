@@ -199,5 +199,12 @@ func (p *plan) randomPoint(gi int, rng *rand.Rand) (orb.Point, int, bool) {
 			return pt, j, true
 		}
 	}
+	// A grid of border slivers: try every leaf's centre before giving up.
+	for j := g.First; j < g.End; j++ {
+		pt := p.Leaves[j].B.Center()
+		if p.fits(&p.Leaves[j], orb.Bound{Min: pt, Max: pt}, 10) {
+			return pt, j, true
+		}
+	}
 	return orb.Point{}, 0, false
 }

@@ -46,8 +46,8 @@ func (s *seeder) gridEvents(p *plan, gi int, cats []postgis.SeedCategory, cum []
 	out := make([]event, 0, n)
 	for range n {
 		pt, _, ok := p.randomPoint(gi, rng)
-		if !ok {
-			pt = p.Leaves[g.First].B.Center()
+		if !ok { // no point of the grid is safely inside: no event here
+			continue
 		}
 		r := rng.Float64() * cum[len(cum)-1]
 		ci := 0

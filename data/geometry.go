@@ -8,8 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/ewkb"
-
-	"github.com/wangge/wangge/postgis"
 )
 
 // Cell ids: district index × cellSpan + position on the district's curve.
@@ -117,13 +115,17 @@ func (s *seeder) geometry(ctx context.Context) error {
 		}
 		s.count("parcels", n, time.Since(t0))
 		t1 := time.Now()
-		if err := s.db.SeedRegions(ctx, p.D.Code, p.Idx*cellSpan*2, (p.Idx+1)*cellSpan*2); err != nil {
+		nr, ng, err := s.db.SeedRegions(ctx, p.D.Code, p.Idx*cellSpan*2, (p.Idx+1)*cellSpan*2)
+		if err != nil {
 			return err
+		}
+		s.count("regions", nr, 0)
+		s.count("grids", ng, 0)
+		if ng != int64(len(p.Grids)) {
+			return fmt.Errorf("data: district %s: %d of %d grids have parcels", p.D.Code, ng, len(p.Grids))
 		}
 		s.log.Info("seed: district geometry", "district", p.D.Code, "parcels", n,
 			"parcels_s", t1.Sub(t0).Round(time.Millisecond), "unions_s", time.Since(t1).Round(time.Millisecond))
 		return nil
 	})
 }
-
-var _ = postgis.CellBorder

@@ -41,7 +41,7 @@ const workers = 2
 
 // DefaultScale is the scale `make run` seeds: the largest that keeps the
 // whole city under about two minutes on a two-core machine.
-func DefaultScale() float64 { return 0.05 }
+func DefaultScale() float64 { return 0.1 }
 
 // Seed fills an empty, migrated database with the demo city. It fails
 // with wangge.ErrConflict when the database already holds data.

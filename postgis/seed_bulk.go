@@ -23,7 +23,12 @@ var bulkTables = []string{"parcels", "buildings", "households", "residents", "ob
 // the catalog so that migrations stay the one source of truth.
 type BulkDDL struct {
 	Indexes     []string // CREATE INDEX statements
-	Constraints []string // ALTER TABLE … ADD CONSTRAINT statements
+	Constraints []Constraint
+}
+
+// Constraint is a foreign key to add back, then validate.
+type Constraint struct {
+	Add, Validate string // ALTER TABLE … ADD CONSTRAINT …; ALTER TABLE … VALIDATE CONSTRAINT …
 }
 
 // SeedCheckEmpty fails with wangge.ErrConflict unless every seeded table
@@ -48,6 +53,7 @@ func (db *DB) DropBulkIndexes(ctx context.Context) (BulkDDL, error) {
 	var drops []string
 	rows, err := db.Pool.Query(ctx, `
 		SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid)),
+		       format('ALTER TABLE %s VALIDATE CONSTRAINT %I', c.conrelid::regclass, c.conname),
 		       format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname)
 		FROM pg_constraint c
 		WHERE c.contype = 'f' AND (c.conrelid::regclass::text = ANY($1) OR c.confrelid::regclass::text = ANY($1))
@@ -56,11 +62,11 @@ func (db *DB) DropBulkIndexes(ctx context.Context) (BulkDDL, error) {
 		return ddl, fmt.Errorf("postgis: list foreign keys: %w", err)
 	}
 	for rows.Next() {
-		var add, drop string
-		if err := rows.Scan(&add, &drop); err != nil {
+		var add, validate, drop string
+		if err := rows.Scan(&add, &validate, &drop); err != nil {
 			return ddl, fmt.Errorf("postgis: list foreign keys: %w", err)
 		}
-		ddl.Constraints = append(ddl.Constraints, add)
+		ddl.Constraints = append(ddl.Constraints, Constraint{add, validate})
 		drops = append(drops, drop)
 	}
 	if err := rows.Err(); err != nil {
@@ -113,11 +119,26 @@ func (db *DB) RestoreBulkIndexes(ctx context.Context, ddl BulkDDL, log *slog.Log
 		return err
 	}
 	log.Info("seed: indexes rebuilt", "indexes", len(ddl.Indexes), "duration", time.Since(t0).Round(time.Millisecond))
+	// Adding a key NOT VALID is instant; VALIDATE then checks every row
+	// under a lock that lets two validations run side by side.
 	t0 = time.Now()
-	for _, q := range ddl.Constraints {
-		if _, err := db.Pool.Exec(ctx, q); err != nil {
-			return fmt.Errorf("postgis: %s: %w", q, err)
+	for _, c := range ddl.Constraints {
+		if _, err := db.Pool.Exec(ctx, c.Add+" NOT VALID"); err != nil {
+			return fmt.Errorf("postgis: %s: %w", c.Add, err)
 		}
+	}
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for _, c := range ddl.Constraints {
+		g.Go(func() error {
+			if _, err := db.Pool.Exec(gctx, c.Validate); err != nil {
+				return fmt.Errorf("postgis: %s: %w", c.Validate, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	log.Info("seed: foreign keys validated", "constraints", len(ddl.Constraints), "duration", time.Since(t0).Round(time.Millisecond))
 	return nil

@@ -122,15 +122,16 @@ func (db *DB) SeedParcels(ctx context.Context, district string) (int64, error) {
 // SeedRegions builds a district's grids, streets and communities as the
 // unions of their parcels (grids) and grids (regions). Parcel ids of a
 // district lie in [idLo, idHi), so the unions need no secondary index.
-func (db *DB) SeedRegions(ctx context.Context, district string, idLo, idHi int64) error {
-	_, err := db.Pool.Exec(ctx, `
+// It returns the numbers of regions and grids inserted.
+func (db *DB) SeedRegions(ctx context.Context, district string, idLo, idHi int64) (regions, grids int64, err error) {
+	_, err = db.Pool.Exec(ctx, `
 		INSERT INTO seed_grid_geoms (code, geom)
 		SELECT grid_code, ST_Multi(ST_Union(geom)) FROM parcels
 		WHERE id >= $1 AND id < $2 GROUP BY grid_code`, idLo, idHi)
 	if err != nil {
-		return fmt.Errorf("postgis: grids of %s: %w", district, err)
+		return 0, 0, fmt.Errorf("postgis: grids of %s: %w", district, err)
 	}
-	for _, q := range []string{
+	for i, q := range []string{
 		`INSERT INTO regions (code, level, name, kind, parent_code, geom)
 		 SELECT n.code, 'street', n.name, n.kind, n.parent, u.geom
 		 FROM seed_names n JOIN (
@@ -148,9 +149,15 @@ func (db *DB) SeedRegions(ctx context.Context, district string, idLo, idHi int64
 		 FROM seed_grids g JOIN seed_grid_geoms u ON u.code = g.code
 		 WHERE g.code > $1 AND g.code < $1 || 'a' ORDER BY g.id`,
 	} {
-		if _, err := db.Pool.Exec(ctx, q, district); err != nil {
-			return fmt.Errorf("postgis: regions of %s: %w", district, err)
+		tag, err := db.Pool.Exec(ctx, q, district)
+		if err != nil {
+			return 0, 0, fmt.Errorf("postgis: regions of %s: %w", district, err)
+		}
+		if i < 2 {
+			regions += tag.RowsAffected()
+		} else {
+			grids = tag.RowsAffected()
 		}
 	}
-	return nil
+	return regions, grids, nil
 }
