@@ -50,14 +50,18 @@ func (s *seeder) stage(ctx context.Context, rivers []river) error {
 				rows = append(rows, []any{c.Code, "community", c.Name, kindOf(c.Urban), st.Code})
 			}
 		}
-		for _, g := range p.Grids {
-			grids = append(grids, []any{g.ID, g.Code, g.Community.Code, g.Name})
+		for gi, g := range p.Grids {
+			var geom any
+			if mp := p.outline(gi); mp != nil {
+				geom = wkb(mp)
+			}
+			grids = append(grids, []any{g.ID, g.Code, g.Community.Code, g.Name, geom})
 		}
 	}
 	if _, err := s.db.CopyRows(ctx, "seed_names", []string{"code", "level", "name", "kind", "parent"}, pgx.CopyFromRows(rows)); err != nil {
 		return err
 	}
-	if _, err := s.db.CopyRows(ctx, "seed_grids", []string{"id", "code", "community_code", "name"}, pgx.CopyFromRows(grids)); err != nil {
+	if _, err := s.db.CopyRows(ctx, "seed_grids", []string{"id", "code", "community_code", "name", "geom"}, pgx.CopyFromRows(grids)); err != nil {
 		return err
 	}
 	err := s.eachDistrict(ctx, func(ctx context.Context, p *plan) error {

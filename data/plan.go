@@ -21,6 +21,7 @@ const (
 // leaf is a quadtree cell: one parcel (two when a river cuts it).
 type leaf struct {
 	B       orb.Bound
+	C       geo.Cell
 	HH      float64 // expected households at scale 1
 	Flags   uint8
 	LandUse string
@@ -45,6 +46,7 @@ type plan struct {
 	D      *district
 	Idx    int64 // district code − 500000: the id prefix of its rows
 	F      *field
+	Q      geo.Quadtree
 	Leaves []leaf
 	Grids  []gridPlan
 	Rivers []geo.Segment // river segments near the district
@@ -95,11 +97,12 @@ func newPlan(d *district, rivers []river, seed int64) (*plan, error) {
 		flags[c] = fl
 		return geo.Leaf, s
 	})
+	p.Q = q
 	p.Leaves = make([]leaf, len(cells))
 	total := 0.0
 	for i, c := range cells {
 		b := q.CellBound(c)
-		p.Leaves[i] = leaf{B: b, HH: p.F.households(b), Flags: flags[c]}
+		p.Leaves[i] = leaf{B: b, C: c, HH: p.F.households(b), Flags: flags[c]}
 		total += p.Leaves[i].HH
 	}
 	for i := range p.Leaves { // the district holds exactly its households
@@ -142,4 +145,19 @@ func class(name string) int {
 		return 2
 	}
 	return 1
+}
+
+// outline is grid gi's geometry computed exactly from its cells, or nil
+// when a cell crosses the district boundary (PostGIS clips those). River
+// cells count whole: their land and water parcels both belong to the grid.
+func (p *plan) outline(gi int) orb.MultiPolygon {
+	g := &p.Grids[gi]
+	rects := make([]geo.LatticeRect, 0, g.End-g.First)
+	for _, l := range p.Leaves[g.First:g.End] {
+		if l.Flags&flagBorder != 0 {
+			return nil
+		}
+		rects = append(rects, p.Q.Lattice(l.C))
+	}
+	return geo.ToMultiPolygon(geo.Outline(rects), p.Q.At)
 }

@@ -110,6 +110,9 @@ func TestSeedSubset(t *testing.T) {
 			SELECT count(*) FROM regions d JOIN (
 				SELECT parent_code, ST_Union(geom) AS u FROM regions WHERE level = 'street' GROUP BY 1) s
 			ON s.parent_code = d.code WHERE ` + areaM2("ST_SymDifference(d.geom, s.u)") + ` > 1`},
+		{"grid differs from the union of its parcels", `
+			SELECT count(*) FROM grids g JOIN (SELECT grid_code, ST_Union(geom) AS u FROM parcels GROUP BY 1) p
+			ON p.grid_code = g.code WHERE ` + areaM2("ST_SymDifference(g.geom, p.u)") + ` > 1`},
 		{"grid code does not nest or name", `SELECT count(*) FROM grids
 			WHERE left(code, 12) <> community_code OR name !~ '^第[0-9]+网格$'`},
 		{"grid with too few parcels", `SELECT count(*) FROM grids g

@@ -101,3 +101,18 @@ func SortHilbert(cells []Cell) {
 		cells[i] = ks[i].c
 	}
 }
+
+// Lattice is the extent of c on the 2^MaxDepth lattice.
+func (q Quadtree) Lattice(c Cell) LatticeRect {
+	shift := MaxDepth - uint(c.Depth)
+	x, y := int64(c.X)<<shift, int64(c.Y)<<shift
+	return LatticeRect{x, y, x + 1<<shift, y + 1<<shift}
+}
+
+// At maps a lattice vertex to coordinates, bit-identical to CellBound.
+func (q Quadtree) At(v LatticePoint) orb.Point {
+	n := float64(uint32(1) << MaxDepth)
+	ux := (q.Bound.Max[0] - q.Bound.Min[0]) / n
+	uy := (q.Bound.Max[1] - q.Bound.Min[1]) / n
+	return orb.Point{q.Bound.Min[0] + float64(v[0])*ux, q.Bound.Min[1] + float64(v[1])*uy}
+}

@@ -13,8 +13,9 @@ var stageDDL = []string{
 	`CREATE UNLOGGED TABLE seed_rivers (geom geometry(LineString, 4326), half_width float8)`,
 	`CREATE UNLOGGED TABLE seed_land (district text, water bool, geom geometry)`,
 	`CREATE UNLOGGED TABLE seed_names (code text, level text, name text, kind text, parent text)`,
-	`CREATE UNLOGGED TABLE seed_grids (id bigint, code text, community_code text, name text)`,
+	`CREATE UNLOGGED TABLE seed_grids (id bigint, code text, community_code text, name text, geom geometry)`,
 	`CREATE UNLOGGED TABLE seed_grid_geoms (code text, geom geometry)`,
+	`CREATE UNLOGGED TABLE seed_comm_geoms (code text, geom geometry)`,
 }
 
 // Cell flags, as set by the generator.
@@ -38,7 +39,7 @@ func (db *DB) SeedStage(ctx context.Context) error {
 
 // SeedDropStage drops the staging tables.
 func (db *DB) SeedDropStage(ctx context.Context) error {
-	_, err := db.Pool.Exec(ctx, `DROP TABLE IF EXISTS seed_cells, seed_rivers, seed_land, seed_names, seed_grids, seed_grid_geoms`)
+	_, err := db.Pool.Exec(ctx, `DROP TABLE IF EXISTS seed_cells, seed_rivers, seed_land, seed_names, seed_grids, seed_grid_geoms, seed_comm_geoms`)
 	if err != nil {
 		return fmt.Errorf("postgis: drop seed stage: %w", err)
 	}
@@ -82,6 +83,7 @@ func (db *DB) SeedIndexStage(ctx context.Context) error {
 		`CREATE INDEX ON seed_land USING gist (geom)`,
 		`CREATE INDEX ON seed_grids (code)`,
 		`CREATE INDEX ON seed_grid_geoms (code)`,
+		`CREATE INDEX ON seed_comm_geoms (code)`,
 		`ANALYZE seed_cells`, `ANALYZE seed_land`, `ANALYZE seed_grids`, `ANALYZE seed_names`,
 	} {
 		if _, err := db.Pool.Exec(ctx, q); err != nil {
@@ -120,30 +122,36 @@ func (db *DB) SeedParcels(ctx context.Context, district string) (int64, error) {
 }
 
 // SeedRegions builds a district's grids, streets and communities as the
-// unions of their parcels (grids) and grids (regions). Parcel ids of a
+// unions of their parcels (grids) and grids (regions). Grids staged with
+// a geometry (computed exactly by the caller from whole cells) keep it. Parcel ids of a
 // district lie in [idLo, idHi), so the unions need no secondary index.
 // It returns the numbers of regions and grids inserted.
 func (db *DB) SeedRegions(ctx context.Context, district string, idLo, idHi int64) (regions, grids int64, err error) {
 	_, err = db.Pool.Exec(ctx, `
 		INSERT INTO seed_grid_geoms (code, geom)
+		SELECT code, geom FROM seed_grids WHERE code > $3 AND code < $3 || 'a' AND geom IS NOT NULL
+		UNION ALL
 		SELECT grid_code, ST_Multi(ST_Union(geom)) FROM parcels
-		WHERE id >= $1 AND id < $2 GROUP BY grid_code`, idLo, idHi)
+		WHERE id >= $1 AND id < $2 AND grid_code IN (
+			SELECT code FROM seed_grids WHERE code > $3 AND code < $3 || 'a' AND geom IS NULL)
+		GROUP BY grid_code`, idLo, idHi, district)
 	if err != nil {
 		return 0, 0, fmt.Errorf("postgis: grids of %s: %w", district, err)
 	}
 	for i, q := range []string{
+		`INSERT INTO seed_comm_geoms (code, geom)
+		 SELECT left(code, 12), ST_Multi(ST_Union(geom)) FROM seed_grid_geoms
+		 WHERE code > $1 AND code < $1 || 'a' GROUP BY 1`,
 		`INSERT INTO regions (code, level, name, kind, parent_code, geom)
 		 SELECT n.code, 'street', n.name, n.kind, n.parent, u.geom
 		 FROM seed_names n JOIN (
-			SELECT left(code, 9) AS code, ST_Multi(ST_Union(geom)) AS geom FROM seed_grid_geoms
+			SELECT left(code, 9) AS code, ST_Multi(ST_Union(geom)) AS geom FROM seed_comm_geoms
 			WHERE code > $1 AND code < $1 || 'a' GROUP BY 1) u ON u.code = n.code
 		 WHERE n.level = 'street' ORDER BY n.code`,
 		`INSERT INTO regions (code, level, name, kind, parent_code, geom)
 		 SELECT n.code, 'community', n.name, n.kind, n.parent, u.geom
-		 FROM seed_names n JOIN (
-			SELECT left(code, 12) AS code, ST_Multi(ST_Union(geom)) AS geom FROM seed_grid_geoms
-			WHERE code > $1 AND code < $1 || 'a' GROUP BY 1) u ON u.code = n.code
-		 WHERE n.level = 'community' ORDER BY n.code`,
+		 FROM seed_names n JOIN seed_comm_geoms u ON u.code = n.code
+		 WHERE n.level = 'community' AND n.code > $1 AND n.code < $1 || 'a' ORDER BY n.code`,
 		`INSERT INTO grids (id, code, community_code, name, geom)
 		 SELECT g.id, g.code, g.community_code, g.name, u.geom
 		 FROM seed_grids g JOIN seed_grid_geoms u ON u.code = g.code
@@ -153,9 +161,10 @@ func (db *DB) SeedRegions(ctx context.Context, district string, idLo, idHi int64
 		if err != nil {
 			return 0, 0, fmt.Errorf("postgis: regions of %s: %w", district, err)
 		}
-		if i < 2 {
+		switch i {
+		case 1, 2:
 			regions += tag.RowsAffected()
-		} else {
+		case 3:
 			grids = tag.RowsAffected()
 		}
 	}
