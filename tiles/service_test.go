@@ -284,3 +284,19 @@ func TestEventsSourceFilters(t *testing.T) {
 		t.Errorf("z10 open counts add up to %v, want 2", total)
 	}
 }
+
+func TestWarmRendersTheCityOnce(t *testing.T) {
+	s, _ := smallCity(t)
+	s.SetBounds(Bound{106.50, 29.50, 106.60, 29.60})
+	n := s.Warm(context.Background(), []string{"onemap"}, 12)
+	if n < 13 { // at least one tile per zoom
+		t.Fatalf("warmed %d tiles", n)
+	}
+	if again := s.Warm(context.Background(), []string{"onemap"}, 12); again != 0 {
+		t.Fatalf("second warm rendered %d tiles, want all from cache", again)
+	}
+	src, _ := s.Catalogue().Source("onemap")
+	if _, hit, err := s.Get(context.Background(), src, tileAt(106.55, 29.55, 12), Filter{}); err != nil || !hit {
+		t.Fatalf("z12 tile of the city not cached after warming: hit=%v err=%v", hit, err)
+	}
+}

@@ -26,6 +26,7 @@ type Config struct {
 	DBTimeout       time.Duration
 	ShutdownTimeout time.Duration
 	TileCacheBytes  int64
+	WarmZoom        int
 
 	envErrs []error // malformed environment values, reported by validate
 }
@@ -44,6 +45,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.envInt("WANGGE_DB_MAX_CONNS", 16), "PostGIS pool size (WANGGE_DB_MAX_CONNS)")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", c.envDuration("WANGGE_DB_TIMEOUT", 5*time.Second), "connect timeout (WANGGE_DB_TIMEOUT)")
 	fs.Int64Var(&c.TileCacheBytes, "tile-cache-bytes", int64(c.envInt("WANGGE_TILE_CACHE_BYTES", 256<<20)), "memory for cached tiles (WANGGE_TILE_CACHE_BYTES)")
+	fs.IntVar(&c.WarmZoom, "tile-warm-zoom", c.envInt("WANGGE_TILE_WARM_ZOOM", 10), "render the city's onemap and grid tiles up to this zoom at start; -1: off (WANGGE_TILE_WARM_ZOOM)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.envDuration("WANGGE_SHUTDOWN_TIMEOUT", 15*time.Second),
 		"grace period for in-flight requests on SIGTERM (WANGGE_SHUTDOWN_TIMEOUT)")
 }
@@ -67,6 +69,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("config: -max-body-bytes %d: want at least 1024", c.MaxBodyBytes)
+	}
+	if c.WarmZoom < -1 || c.WarmZoom > 14 {
+		return fmt.Errorf("config: -tile-warm-zoom %d: want -1..14", c.WarmZoom)
 	}
 	if c.TileCacheBytes < 1<<20 {
 		return fmt.Errorf("config: -tile-cache-bytes %d: want at least 1 MiB", c.TileCacheBytes)

@@ -46,6 +46,9 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	case <-time.After(cfg.DBTimeout):
 		log.Warn("tile change notifications not listening yet")
 	}
+	if cfg.WarmZoom >= 0 {
+		go ts.Warm(ctx, []string{"onemap", "grids"}, uint32(cfg.WarmZoom))
+	}
 	if x0, y0, x1, y1, ok, err := db.Extent(ctx); err != nil {
 		log.Warn("no data extent for TileJSON", "err", err)
 	} else if ok {
