@@ -171,7 +171,7 @@ func (l *layout) place(rng *rand.Rand) (int, orb.Bound, bool) {
 // fits tells whether r lies inside the district and margin metres clear
 // of river water; a clean leaf needs no test.
 func (p *plan) fits(lf *leaf, r orb.Bound, margin float64) bool {
-	if lf.Flags&flagBorder != 0 && geo.RectRelation(p.D.Geom, geo.SegmentsIn(p.Segs, r), r) != geo.RectInside {
+	if lf.Flags&flagBorder != 0 && geo.RectRelation(p.Segs, geo.SegmentsIn(p.Segs, r), r) != geo.RectInside {
 		return false
 	}
 	if lf.Flags&flagRiver != 0 && p.riverNear(r, margin) {

@@ -63,7 +63,7 @@ func (w *eventWalker) grid() *gridPlan { return &w.p.Grids[w.gi-1] }
 
 func (s *seeder) copyEvents(ctx context.Context, p *plan, cats []postgis.SeedCategory, cum []float64) error {
 	w := &eventWalker{s: s, p: p, cats: cats, cum: cum}
-	return s.copy(ctx, "events", []string{"id", "category_code", "status", "tier", "source", "priority", "grid_code",
+	return s.copy(ctx, p, "events", []string{"id", "category_code", "status", "tier", "source", "priority", "grid_code",
 		"description", "address", "reporter", "unit_id", "duplicate_of", "reported_at", "deadline_at", "dispatched_at",
 		"resolved_at", "closed_at", "satisfaction", "version", "updated_at", "geom"}, func() ([]any, bool) {
 		e, ok := w.event()
@@ -81,7 +81,7 @@ func (s *seeder) copyEventLog(ctx context.Context, p *plan, cats []postgis.SeedC
 	var e *event
 	k := 0
 	var id int64
-	return s.copy(ctx, "event_log", []string{"id", "event_id", "at", "actor", "action", "from_status", "to_status",
+	return s.copy(ctx, p, "event_log", []string{"id", "event_id", "at", "actor", "action", "from_status", "to_status",
 		"from_tier", "to_tier", "note"}, func() ([]any, bool) {
 		for e == nil || k == len(e.Log) {
 			var ok bool

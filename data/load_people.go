@@ -53,10 +53,10 @@ func (r rows) fn() pgx.CopyFromSource {
 	})
 }
 
-func (s *seeder) copy(ctx context.Context, table string, cols []string, next func() ([]any, bool)) error {
+func (s *seeder) copy(ctx context.Context, p *plan, table string, cols []string, next func() ([]any, bool)) error {
 	t0 := time.Now()
 	n, err := s.db.CopyRows(ctx, table, cols, rows{next}.fn())
-	s.count(table, n, time.Since(t0))
+	s.count(table, n, time.Since(t0), "district", p.D.Code)
 	return err
 }
 
@@ -70,7 +70,7 @@ func (p *plan) gridOf(i int, gi *int) *gridPlan {
 
 func (s *seeder) copyBuildings(ctx context.Context, p *plan) error {
 	i, gi := 0, 0
-	return s.copy(ctx, "buildings", []string{"id", "grid_code", "parcel_id", "address", "name", "use", "floors",
+	return s.copy(ctx, p, "buildings", []string{"id", "grid_code", "parcel_id", "address", "name", "use", "floors",
 		"built_year", "households", "residents", "tagged", "geom"}, func() ([]any, bool) {
 		if i == len(p.Bldgs) {
 			return nil, false
@@ -116,7 +116,7 @@ func (w *walker) next() (b *bldg, g *gridPlan, h int, ms []member, ok bool) {
 func (s *seeder) copyHouseholds(ctx context.Context, p *plan) error {
 	w := &walker{s: s, p: p}
 	var id int64
-	return s.copy(ctx, "households", []string{"id", "building_id", "grid_code", "unit_no", "size"}, func() ([]any, bool) {
+	return s.copy(ctx, p, "households", []string{"id", "building_id", "grid_code", "unit_no", "size"}, func() ([]any, bool) {
 		b, g, h, ms, ok := w.next()
 		if !ok {
 			return nil, false
@@ -133,7 +133,7 @@ func (s *seeder) copyResidents(ctx context.Context, p *plan) error {
 	var b *bldg
 	var g *gridPlan
 	k := 0
-	return s.copy(ctx, "residents", []string{"id", "household_id", "building_id", "grid_code", "name", "id_number",
+	return s.copy(ctx, p, "residents", []string{"id", "household_id", "building_id", "grid_code", "name", "id_number",
 		"phone", "gender", "birth_date", "relation", "tags"}, func() ([]any, bool) {
 		for k == len(cur) {
 			var ok bool

@@ -35,7 +35,7 @@ func (s *seeder) objects(ctx context.Context, p *plan) error {
 	var id int64
 	var rng *rand.Rand
 	var counts []int
-	return s.copy(ctx, "objects", []string{"id", "category", "category_code", "grid_code", "building_id", "device_id",
+	return s.copy(ctx, p, "objects", []string{"id", "category", "category_code", "grid_code", "building_id", "device_id",
 		"status", "installed_on", "geom"}, func() ([]any, bool) {
 		for gi < len(p.Grids) {
 			g := &p.Grids[gi]

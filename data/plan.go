@@ -80,7 +80,7 @@ func newPlan(d *district, rivers []river, seed int64) (*plan, error) {
 	flags := map[geo.Cell]uint8{}
 	cells := geo.Leaves(q, state{p.Segs}, func(c geo.Cell, b orb.Bound, s state) (geo.Decision, state) {
 		segs := geo.SegmentsIn(s.segs, b)
-		rel := geo.RectRelation(d.Geom, segs, b)
+		rel := geo.RectRelation(p.Segs, segs, b)
 		if rel == geo.RectOutside {
 			return geo.Drop, s
 		}

@@ -126,3 +126,14 @@ func TestPlanDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkPlan(b *testing.B) {
+	ds, rs := loadAll(b)
+	d := find(b, ds, "500106")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := newPlan(d, rs, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -143,11 +143,14 @@ type seeder struct {
 }
 
 // count adds n rows of table to the stats and logs the rate.
-func (s *seeder) count(table string, n int64, d time.Duration) {
+func (s *seeder) count(table string, n int64, d time.Duration, attrs ...any) {
 	s.mu.Lock()
 	s.st.Rows[table] += n
 	s.mu.Unlock()
-	s.log.Debug("seed: copied", "table", table, "rows", n, "rows_per_s", int64(float64(n)/max(d.Seconds(), 1e-9)))
+	if d > 0 {
+		s.log.Info("seed: copied", append([]any{"table", table, "rows", n,
+			"rows_per_s", int64(float64(n) / max(d.Seconds(), 1e-9))}, attrs...)...)
+	}
 }
 
 func (s *seeder) phase(name string, fn func() error) error {

@@ -75,3 +75,17 @@ func TestOutlineArea(t *testing.T) {
 		t.Errorf("outline area ×2 = %d, want %d", got, want)
 	}
 }
+
+func BenchmarkOutline(b *testing.B) {
+	// 20 rows of a 4×5 block of unit cells with a few bigger ones: a grid.
+	var rects []LatticeRect
+	for x := int64(0); x < 40; x++ {
+		for y := int64(0); y < 5; y++ {
+			rects = append(rects, LatticeRect{x, y, x + 1, y + 1})
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Outline(rects)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 )
 
 // Segment is a straight edge between two points.
@@ -46,18 +45,33 @@ func SegmentsIn(segs []Segment, b orb.Bound) []Segment {
 	return out
 }
 
-// RectRelation classifies b against mp, given segs ⊇ the edges of mp that
-// may meet b (see SegmentsIn).
-func RectRelation(mp orb.MultiPolygon, segs []Segment, b orb.Bound) Relation {
-	for _, s := range segs {
+// RectRelation classifies b against the polygon whose edges are all,
+// given near ⊇ the edges that may meet b (see SegmentsIn).
+func RectRelation(all, near []Segment, b orb.Bound) Relation {
+	for _, s := range near {
 		if SegmentMeetsRect(s, b) {
 			return RectCrossing
 		}
 	}
-	if planar.MultiPolygonContains(mp, b.Center()) {
+	if SegmentsContain(all, b.Center()) {
 		return RectInside
 	}
 	return RectOutside
+}
+
+// SegmentsContain tells whether p lies inside the polygon whose ring
+// edges are segs (even–odd rule, so holes and several parts work).
+func SegmentsContain(segs []Segment, p orb.Point) bool {
+	in := false
+	for _, s := range segs {
+		a, b := s[0], s[1]
+		if (a[1] > p[1]) != (b[1] > p[1]) {
+			if x := a[0] + (p[1]-a[1])/(b[1]-a[1])*(b[0]-a[0]); p[0] < x {
+				in = !in
+			}
+		}
+	}
+	return in
 }
 
 // SegmentMeetsRect tells whether s touches or crosses the closed rectangle

@@ -131,7 +131,7 @@ func TestRectRelation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := RectRelation(square, SegmentsIn(segs, tt.b), tt.b); got != tt.want {
+			if got := RectRelation(segs, SegmentsIn(segs, tt.b), tt.b); got != tt.want {
 				t.Errorf("RectRelation = %d, want %d", got, tt.want)
 			}
 		})
