@@ -63,13 +63,14 @@ func SyntheticResponders(seed uint64, n int) []Responder {
 	for len(out) < n {
 		lon, lat := synthPoint(rng, total)
 		kind := synthKind(rng)
-		r := Responder{Kind: kind, Status: StatusAvailable, Lon: lon, Lat: lat, PositionAt: at}
-		if kind.Class() == ClassPost {
+		r := Responder{Kind: kind, Status: StatusAvailable, Lon: lon, Lat: lat}
+		if kind.Class() == ClassPost { // fixed: no report times
 			nPost++
 			r.Key = Key{ClassPost, nPost}
 		} else {
 			nUnit++
 			r.Key = Key{ClassUnit, nUnit}
+			r.PositionAt = at
 			r.Status = statuses[weighted(rng, []float64{70, 12, 8, 10})]
 			r.StatusAt = at
 			if len(out) > 0 && rng.IntN(20) == 0 { // parked on an earlier responder's spot
