@@ -78,7 +78,7 @@ func (s *seeder) stage(ctx context.Context, rivers []river) error {
 				i++
 				return row, nil
 			}))
-		s.count("seed_cells", n, time.Since(t0))
+		s.log.Debug("seed: cells staged", "district", p.D.Code, "cells", n, "duration", time.Since(t0))
 		return err
 	})
 	if err != nil {

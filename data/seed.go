@@ -30,9 +30,10 @@ type Phase struct {
 
 // Stats tells what a seed wrote and how long each phase took.
 type Stats struct {
-	Rows   map[string]int64
-	Phases []Phase
-	Total  time.Duration
+	Rows     map[string]int64         // rows written per table
+	CopyTime map[string]time.Duration // COPY time per table, summed over the workers
+	Phases   []Phase
+	Total    time.Duration
 }
 
 // workers is how many districts are worked on at once: the machine the
@@ -46,7 +47,7 @@ func DefaultScale() float64 { return 0.1 }
 // Seed fills an empty, migrated database with the demo city. It fails
 // with wangge.ErrConflict when the database already holds data.
 func Seed(ctx context.Context, db *postgis.DB, opts Options, log *slog.Logger) (Stats, error) {
-	st := Stats{Rows: map[string]int64{}}
+	st := Stats{Rows: map[string]int64{}, CopyTime: map[string]time.Duration{}}
 	start := time.Now()
 	if opts.Scale <= 0 || opts.Scale > 1 {
 		return st, fmt.Errorf("data: seed: scale %v: %w", opts.Scale, wangge.Invalid("scale", "must be in (0, 1]"))
@@ -146,6 +147,7 @@ type seeder struct {
 func (s *seeder) count(table string, n int64, d time.Duration, attrs ...any) {
 	s.mu.Lock()
 	s.st.Rows[table] += n
+	s.st.CopyTime[table] += d
 	s.mu.Unlock()
 	if d > 0 {
 		s.log.Info("seed: copied", append([]any{"table", table, "rows", n,
