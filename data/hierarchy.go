@@ -83,6 +83,10 @@ func (p *plan) runs(first, end, n int) []span {
 
 // gridsOf cuts a community's run into grids of balanced households: the
 // count is the one whose mean lands in the band and nearest the target.
+// Where the run jumps (the Hilbert order skips cells outside the
+// district), its connected pieces are cut separately so that grids stay
+// in one piece; a piece too small for a grid of its own joins the one
+// before it.
 func (p *plan) gridsOf(st *street, c *community, s span) {
 	var hh, area float64
 	for _, l := range p.Leaves[s.first:s.end] {
@@ -94,6 +98,61 @@ func (p *plan) gridsOf(st *street, c *community, s span) {
 	if urban {
 		lo, hi, target = urbanMin, urbanMax, urbanTarget
 	}
+	type group struct {
+		span
+		hh float64
+		n  int
+	}
+	var groups []group
+	start := s.first
+	for j := s.first + 1; j <= s.end; j++ {
+		if j < s.end && p.touch(j-1, j) {
+			continue
+		}
+		g := group{span: span{start, j}}
+		for _, l := range p.Leaves[start:j] {
+			g.hh += l.HH
+		}
+		g.n = gridCount(g.hh, lo, hi, target, j-start)
+		if g.hh < lo/2 && len(groups) > 0 { // too small: join the previous piece
+			last := &groups[len(groups)-1]
+			last.end, last.hh = j, last.hh+g.hh
+			last.n = gridCount(last.hh, lo, hi, target, last.end-last.first)
+		} else {
+			groups = append(groups, g)
+		}
+		start = j
+	}
+	seq := 0
+	for _, gr := range groups {
+		w := make([]float64, gr.end-gr.first)
+		for i, l := range p.Leaves[gr.first:gr.end] {
+			w[i] = l.HH + 1e-9
+		}
+		starts := geo.CutRuns(w, gr.n)
+		for k, st0 := range starts {
+			e := gr.end - gr.first
+			if k+1 < len(starts) {
+				e = starts[k+1]
+			}
+			seq++
+			g := gridPlan{
+				Code: fmt.Sprintf("%s%03d", c.Code, seq), Name: fmt.Sprintf("第%d网格", seq),
+				Community: c, Street: st, First: gr.first + st0, End: gr.first + e,
+				Urban: urban, Lo: lo, Hi: hi, Target: target,
+			}
+			for _, l := range p.Leaves[g.First:g.End] {
+				g.HH += l.HH
+			}
+			p.Grids = append(p.Grids, g)
+		}
+	}
+}
+
+// gridCount is the number of grids for hh households: the one whose mean
+// lands in [lo, hi] nearest the target, at least one, and few enough to
+// leave a few parcels per grid.
+func gridCount(hh, lo, hi, target float64, leaves int) int {
 	n := max(1, int(math.Round(hh/target)))
 	best := math.Inf(1)
 	for k := int(math.Ceil(hh / hi)); k <= int(math.Floor(hh/lo)); k++ {
@@ -101,26 +160,13 @@ func (p *plan) gridsOf(st *street, c *community, s span) {
 			n, best = k, d
 		}
 	}
-	// Keep a few parcels per grid.
-	n = max(1, min(n, (s.end-s.first)/3, 999))
-	w := make([]float64, s.end-s.first)
-	for i, l := range p.Leaves[s.first:s.end] {
-		w[i] = l.HH + 1e-9
-	}
-	starts := geo.CutRuns(w, n)
-	for k, st0 := range starts {
-		e := s.end - s.first
-		if k+1 < len(starts) {
-			e = starts[k+1]
-		}
-		g := gridPlan{
-			Code: fmt.Sprintf("%s%03d", c.Code, k+1), Name: fmt.Sprintf("第%d网格", k+1),
-			Community: c, Street: st, First: s.first + st0, End: s.first + e,
-			Urban: urban, Lo: lo, Hi: hi, Target: target,
-		}
-		for _, l := range p.Leaves[g.First:g.End] {
-			g.HH += l.HH
-		}
-		p.Grids = append(p.Grids, g)
-	}
+	return max(1, min(n, leaves/3, 999))
+}
+
+// touch tells whether leaves i and j share a stretch of edge.
+func (p *plan) touch(i, j int) bool {
+	a, b := p.Q.Lattice(p.Leaves[i].C), p.Q.Lattice(p.Leaves[j].C)
+	overlap := func(a0, a1, b0, b1 int64) bool { return min(a1, b1) > max(a0, b0) }
+	return ((a.X1 == b.X0 || b.X1 == a.X0) && overlap(a.Y0, a.Y1, b.Y0, b.Y1)) ||
+		((a.Y1 == b.Y0 || b.Y1 == a.Y0) && overlap(a.X0, a.X1, b.X0, b.X1))
 }
