@@ -16,6 +16,7 @@ type Deps struct {
 	MaxBodyBytes int64
 	Version      string
 	Tiles        *tiles.Service // nil: no tile routes
+	Responders   *Responders    // nil: no responder/unit routes
 }
 
 // Server holds the router and its dependencies.
@@ -46,6 +47,9 @@ func New(d Deps) *Server {
 	r.GET("/version", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"version": s.version}) })
 	if s.tiles != nil {
 		s.tileRoutes(r)
+	}
+	if d.Responders != nil {
+		s.routeResponders(d.Responders)
 	}
 	return s
 }

@@ -46,16 +46,29 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	case <-time.After(cfg.DBTimeout):
 		log.Warn("tile change notifications not listening yet")
 	}
-	if cfg.WarmZoom >= 0 {
-		go ts.Warm(ctx, []string{"onemap", "grids"}, uint32(cfg.WarmZoom))
-	}
 	if x0, y0, x1, y1, ok, err := db.Extent(ctx); err != nil {
 		log.Warn("no data extent for TileJSON", "err", err)
 	} else if ok {
 		ts.SetBounds(tiles.Bound{MinLon: x0, MinLat: y0, MaxLon: x1, MaxLat: y1})
+		if cfg.WarmZoom >= 0 {
+			go ts.Warm(ctx, []string{"onemap", "grids"}, uint32(cfg.WarmZoom))
+		}
 	}
 
-	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts})
+	// Nearest responders: the H3 index, loaded and kept live from PostGIS
+	// (LISTEN), unit positions written behind; without it those routes are off.
+	var responders *api.Responders
+	lctx, stopLive := context.WithCancel(ctx)
+	if live, err := db.StartLive(lctx, log); err != nil {
+		log.Warn("nearest responders unavailable", "err", err)
+	} else {
+		defer live.Wait() // after stopLive: the writer's last flush
+		responders = &api.Responders{Index: live, SQL: db, Events: db, Units: live}
+	}
+	defer stopLive()
+
+	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
+		Responders: responders})
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
