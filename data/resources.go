@@ -103,7 +103,7 @@ func (s *seeder) units(ctx context.Context, p *plan, posts []post, rng *rand.Ran
 	var rows [][]any
 	unit := func(id int64, kind, name string, postID any, grid string, pt orb.Point) {
 		at := s.opts.Now.Add(-time.Duration(1+rng.IntN(7200)) * time.Second)
-		rows = append(rows, []any{id, kind, name, phone(rng), postID, grid, unitStatus[rng.IntN(len(unitStatus))], at, at, wkb(pt)})
+		rows = append(rows, []any{id, kind, name, phone(rng), postID, grid, unitStatus[rng.IntN(len(unitStatus))], at, at, at, wkb(pt)})
 	}
 	for gi, g := range p.Grids {
 		pt, _, ok := p.randomPoint(gi, rng)
@@ -122,7 +122,7 @@ func (s *seeder) units(ctx context.Context, p *plan, posts []post, rng *rand.Ran
 	}
 	t0 := time.Now()
 	n, err := s.db.CopyRows(ctx, "units", []string{"id", "kind", "name", "phone", "post_id", "grid_code", "status",
-		"position_at", "updated_at", "geom"}, pgx.CopyFromRows(rows))
+		"position_at", "status_at", "updated_at", "geom"}, pgx.CopyFromRows(rows))
 	s.count("units", n, time.Since(t0))
 	return err
 }
