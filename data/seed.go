@@ -79,13 +79,20 @@ func Seed(ctx context.Context, db *postgis.DB, opts Options, log *slog.Logger) (
 		return st, fmt.Errorf("data: seed: %w", err)
 	}
 	err = s.run(ctx, rivers)
-	if err == nil {
+	if err != nil {
+		// Put the schema back even after a failed or cancelled load, so the
+		// database keeps its indexes and keys; the load error is the one to
+		// report, the restore's only goes to the log.
+		if rerr := db.RestoreBulkIndexes(context.WithoutCancel(ctx), ddl, log); rerr != nil {
+			log.Error("seed: restoring indexes after a failed load", "err", rerr)
+		}
+	} else {
 		err = s.phase("indexes", func() error { return db.RestoreBulkIndexes(ctx, ddl, log) })
 	}
 	if err == nil {
 		err = s.phase("analyze", func() error { return db.SeedFinish(ctx) })
 	}
-	if derr := db.SeedDropStage(ctx); err == nil && derr != nil {
+	if derr := db.SeedDropStage(context.WithoutCancel(ctx)); err == nil && derr != nil {
 		err = derr
 	}
 	st.Total = time.Since(start)

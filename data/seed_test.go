@@ -252,3 +252,26 @@ func TestSeedSubsetStable(t *testing.T) {
 		t.Errorf("Yuzhong's residents differ when Dadukou is seeded too: %s vs %s", a, b)
 	}
 }
+
+// A cancelled seed reports the cancellation and leaves the indexes and
+// foreign keys in place.
+func TestSeedCancelledKeepsSchema(t *testing.T) {
+	db, _ := pgtest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
+	_, err := Seed(ctx, db, Options{Scale: 0.02, Seed: 1, Districts: []string{"500103"}, Now: testNow}, log)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Seed with a cancelled context: %v, want context.Canceled", err)
+	}
+	var idx, fks int
+	err = db.Pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM pg_indexes WHERE indexname IN ('residents_grid_idx', 'buildings_geom_idx')),
+		(SELECT count(*) FROM pg_constraint WHERE conname = 'residents_household_id_fkey')`).Scan(&idx, &fks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx != 2 || fks != 1 {
+		t.Errorf("after a cancelled seed: %d of 2 indexes, %d of 1 foreign keys", idx, fks)
+	}
+}
