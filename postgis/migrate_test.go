@@ -115,3 +115,16 @@ func TestSchemaRejectsBadRows(t *testing.T) {
 		})
 	}
 }
+
+func TestExtent(t *testing.T) {
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	if _, _, _, _, ok, err := db.Extent(ctx); err != nil || ok {
+		t.Fatalf("empty database: ok=%v err=%v, want no extent", ok, err)
+	}
+	pgtest.LoadSmallCity(t, db)
+	x0, y0, x1, y1, ok, err := db.Extent(ctx)
+	if err != nil || !ok || x0 != 106.5 || y0 != 29.5 || x1 != 106.6 || y1 != 29.6 {
+		t.Fatalf("extent %v %v %v %v ok=%v err=%v, want the district's box", x0, y0, x1, y1, ok, err)
+	}
+}

@@ -126,13 +126,16 @@ func (db *DB) RenderTile(ctx context.Context, layers []string, z, x, y uint32, f
 
 // Extent is the lon/lat box of every district (ok false when none is loaded).
 func (db *DB) Extent(ctx context.Context) (minLon, minLat, maxLon, maxLat float64, ok bool, err error) {
-	var n int
-	err = db.Pool.QueryRow(ctx, `SELECT count(*), coalesce(ST_XMin(e), 0), coalesce(ST_YMin(e), 0), coalesce(ST_XMax(e), 0), coalesce(ST_YMax(e), 0)
-		FROM (SELECT ST_Extent(geom) AS e, count(*) FROM regions WHERE level = 'district') r GROUP BY e`).Scan(&n, &minLon, &minLat, &maxLon, &maxLat)
+	var x0, y0, x1, y1 *float64
+	err = db.Pool.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+		FROM (SELECT ST_Extent(geom) AS e FROM regions WHERE level = 'district') r`).Scan(&x0, &y0, &x1, &y1)
 	if err != nil {
 		return 0, 0, 0, 0, false, fmt.Errorf("postgis: extent: %w", err)
 	}
-	return minLon, minLat, maxLon, maxLat, n > 0 && maxLon > minLon, nil
+	if x0 == nil {
+		return 0, 0, 0, 0, false, nil
+	}
+	return *x0, *y0, *x1, *y1, true, nil
 }
 
 func nullIfEmpty(s []string) any {
