@@ -148,12 +148,6 @@ func (db *DB) RestoreBulkIndexes(ctx context.Context, ddl BulkDDL, log *slog.Log
 // per-grid counts that tiles read (when the schema has them) and
 // refreshes planner statistics.
 func (db *DB) SeedFinish(ctx context.Context) error {
-	_, err := db.Pool.Exec(ctx, `DO $$ BEGIN
-		IF to_regprocedure('refresh_grid_counts(text)') IS NOT NULL THEN PERFORM refresh_grid_counts(''); END IF;
-	END $$`)
-	if err != nil {
-		return fmt.Errorf("postgis: grid counts: %w", err)
-	}
 	for _, t := range []string{"events", "event_log", "grid_versions"} {
 		q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), coalesce((SELECT max(id) FROM %[1]s), 0) + 1, false)`, t)
 		if _, err := db.Pool.Exec(ctx, q); err != nil {
