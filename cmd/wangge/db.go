@@ -56,17 +56,19 @@ func dbCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	return fmt.Errorf("db: unknown subcommand %q: want up, stop, url or status", sub)
 }
 
-// openDB connects to DATABASE_URL, or brings up the private cluster (the
-// embedded default) and connects to it.
-func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*postgis.DB, error) {
+// openDB builds the command's logger and connects to DATABASE_URL, or
+// brings up the private cluster (the embedded default) and connects to it.
+func openDB(ctx context.Context, cfg Config) (*postgis.DB, *slog.Logger, error) {
+	log := newLogger(cfg)
 	u := cfg.DatabaseURL
 	if u == "" {
 		var err error
 		if u, err = privateCluster(cfg, log).Up(ctx); err != nil {
-			return nil, err
+			return nil, log, err
 		}
 	}
-	return postgis.Open(ctx, u, int32(cfg.DBMaxConns), cfg.DBTimeout)
+	db, err := postgis.Open(ctx, u, int32(cfg.DBMaxConns), cfg.DBTimeout)
+	return db, log, err
 }
 
 func migrate(ctx context.Context, args []string, stdout io.Writer) error {
@@ -74,8 +76,7 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg)
-	db, err := openDB(ctx, cfg, log)
+	db, log, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

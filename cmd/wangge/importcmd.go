@@ -30,8 +30,7 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	log := newLogger(cfg)
-	db, err := openDB(ctx, cfg, log)
+	db, _, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

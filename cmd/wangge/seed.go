@@ -43,8 +43,7 @@ func seed(ctx context.Context, args []string, stdout io.Writer) error {
 	if districts != "" {
 		opts.Districts = strings.Split(districts, ",")
 	}
-	log := newLogger(cfg)
-	db, err := openDB(ctx, cfg, log)
+	db, log, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -89,8 +88,7 @@ func checksum(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg)
-	db, err := openDB(ctx, cfg, log)
+	db, _, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	defer ln.Close()
 
-	db, err := openDB(ctx, cfg, log)
+	db, _, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
