@@ -52,9 +52,9 @@ var tileLayerSQL = map[string]string{
 	"buildings": `SELECT id, grid_code, use, floors, households, residents, tagged, ` + fmt.Sprintf(mvtGeom, "geom") + ` AS geom
 		FROM buildings WHERE geom && ` + tileBox,
 	"objects": `SELECT id, category, category_code, status, ` + fmt.Sprintf(mvtPoint, "geom") + ` AS geom
-		FROM objects WHERE geom && ` + tileBox,
+		FROM objects WHERE $4::float8 > 0 AND geom && ` + tileBox,
 	"posts": `SELECT id, kind, name, ` + fmt.Sprintf(mvtPoint, "geom") + ` AS geom
-		FROM posts WHERE geom && ` + tileBox,
+		FROM posts WHERE $4::float8 > 0 AND geom && ` + tileBox,
 	"events": `SELECT id, category_code AS category, status, tier, priority, extract(epoch FROM reported_at)::bigint AS reported_at,
 			(status IN ('reported', 'accepted', 'dispatched', 'on_site') AND deadline_at < now()) AS overdue, ` +
 		fmt.Sprintf(mvtPoint, "geom") + ` AS geom
@@ -77,6 +77,9 @@ func geomCol(z uint32) string {
 	}
 	return "geom"
 }
+
+// Point layers never simplify, yet every statement takes the same four
+// parameters: "$4::float8 > 0" states $4's type when such a layer is alone.
 
 // tileSQL joins the layers' MVTs (concatenated layers form a valid tile).
 func tileSQL(layers []string, z uint32) (string, error) {

@@ -66,8 +66,8 @@ var layers = []Layer{
 	{"districts", "区县 districts", 0, MaxZoom, []Field{fCode, fName}, 0},
 	{"streets", "街道/乡镇 streets and towns", 7, MaxZoom, []Field{fCode, fName, {"kind", "String", "urban or rural"}}, 5},
 	{"communities", "社区/村 communities and villages", 9, MaxZoom, []Field{fCode, fName, {"kind", "String", "urban or rural"}}, 7},
-	// Below z8 the city's 65,000 grids do not fit a 500 KB tile.
-	{"grids", "网格 grids", 11, MaxZoom, []Field{fCode, fName, {"version", "Number", "boundary version"}, fHouse, fRes, fTagged}, 8},
+	// Below z10 the core's grids do not fit a 500 KB tile (z8: 1.4 MB).
+	{"grids", "网格 grids", 11, MaxZoom, []Field{fCode, fName, {"version", "Number", "boundary version"}, fHouse, fRes, fTagged}, 10},
 	{"parcels", "地块 land parcels", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"land_use", "String", "land use"}}, 12},
 	{"buildings", "房屋 buildings", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"use", "String", "use"},
 		{"floors", "Number", "floors"}, fHouse, fRes, fTagged}, 12},

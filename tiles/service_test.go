@@ -141,8 +141,14 @@ func TestEmptyTileAndBands(t *testing.T) {
 	if _, tile := raw(t, s, "buildings", tileAt(106.5615, 29.5515, 11)); !tile.Empty {
 		t.Fatal("buildings at z11 is not empty")
 	}
-	if _, tile := raw(t, s, "grids", tileAt(106.5615, 29.5515, 8)); tile.Empty {
-		t.Fatal("the grids source at z8 is empty: it must carry the grids, generalised")
+	if _, tile := raw(t, s, "grids", tileAt(106.5615, 29.5515, 10)); tile.Empty {
+		t.Fatal("the grids source at z10 is empty: it must carry the grids, generalised")
+	}
+	// Every single-layer source renders on its own (z13 holds the whole fixture).
+	for _, name := range []string{"districts", "streets", "communities", "grids", "parcels", "buildings", "objects", "posts"} {
+		if _, tile := raw(t, s, name, tileAt(106.5650, 29.5550, 13)); tile.Empty {
+			t.Errorf("source %s at z13 is empty", name)
+		}
 	}
 }
 
