@@ -1,0 +1,279 @@
+package geo
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/paulmach/orb"
+	"github.com/uber/h3-go/v4"
+)
+
+// LocateRes is the H3 resolution GridIndex buckets grids at by default.
+//
+// Why 8 (cells ≈ 0.74 km², edges ≈ 460 m): the full city's 82,000 km² is
+// ~110k cells, a few MB of buckets; res 9 would be ~800k cells for little
+// gain, since a bucket's candidates are first cut by their bounding box (a
+// few float compares) before the exact point-in-polygon test, and only
+// the dense cores hold more than a handful of grids per res-8 cell.
+const LocateRes = 8
+
+// Grid is one grid's shape as the locate index needs it.
+type Grid struct {
+	Code  string // 15 digits: community (12) + sequence
+	Name  string
+	Shape orb.MultiPolygon // WGS-84
+}
+
+// GridHit is the grid a point lies in, with the codes of the regions
+// above it (cut from the grid code, which nests them).
+type GridHit struct {
+	Code      string
+	Name      string
+	Community string
+	Street    string
+	District  string
+}
+
+// hitOf builds a GridHit from a grid code.
+func hitOf(code, name string) GridHit {
+	h := GridHit{Code: code, Name: name}
+	if len(code) >= 12 {
+		h.Community, h.Street, h.District = code[:12], code[:9], code[:6]
+	}
+	return h
+}
+
+// gridPart is one polygon of a grid with its box, for a cheap reject.
+type gridPart struct {
+	bound orb.Bound
+	poly  orb.Polygon
+}
+
+type gridEntry struct {
+	hit   GridHit
+	bound orb.Bound
+	parts []gridPart
+	cells []h3.Cell // the buckets it sits in, for removal
+}
+
+// GridIndex answers point → grid from memory: H3 cell → candidate grids
+// (every grid whose box meets the cell's box, sorted by code), then an
+// exact covers test (predicate.go, the same answers as GEOS on edges).
+// A point on an edge shared by two grids goes to the lower code, so the
+// answer never depends on load order. Safe for concurrent use; no I/O.
+type GridIndex struct {
+	res   int
+	mu    sync.RWMutex
+	byKey map[string]*gridEntry
+	cells map[h3.Cell][]*gridEntry
+}
+
+// NewGridIndex returns an empty index bucketing at H3 resolution res
+// (LocateRes when res ≤ 0).
+func NewGridIndex(res int) *GridIndex {
+	if res <= 0 || res > 15 {
+		res = LocateRes
+	}
+	return &GridIndex{res: res, byKey: map[string]*gridEntry{}, cells: map[h3.Cell][]*gridEntry{}}
+}
+
+// Len is the number of grids.
+func (ix *GridIndex) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.byKey)
+}
+
+// Cells is the number of non-empty H3 buckets.
+func (ix *GridIndex) Cells() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.cells)
+}
+
+// Replace drops every grid and loads gs. The new buckets are built
+// before the lock is taken, so readers wait only for the swap.
+func (ix *GridIndex) Replace(gs []Grid) {
+	byKey := make(map[string]*gridEntry, len(gs))
+	cells := make(map[h3.Cell][]*gridEntry, len(gs))
+	for _, g := range gs {
+		e := ix.newEntry(g)
+		if old := byKey[g.Code]; old != nil {
+			unlinkGrid(cells, old)
+		}
+		byKey[g.Code] = e
+		linkGrid(cells, e)
+	}
+	for c, es := range cells {
+		slices.SortFunc(es, byCode)
+		cells[c] = es
+	}
+	ix.mu.Lock()
+	ix.byKey, ix.cells = byKey, cells
+	ix.mu.Unlock()
+}
+
+// Upsert adds grids or replaces them by code (a redrawn grid).
+func (ix *GridIndex) Upsert(gs ...Grid) {
+	es := make([]*gridEntry, len(gs))
+	for i, g := range gs {
+		es[i] = ix.newEntry(g) // the H3 work outside the lock
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, e := range es {
+		if old := ix.byKey[e.hit.Code]; old != nil {
+			unlinkGrid(ix.cells, old)
+		}
+		ix.byKey[e.hit.Code] = e
+		for _, c := range e.cells {
+			b := ix.cells[c]
+			i, _ := slices.BinarySearchFunc(b, e, byCode)
+			ix.cells[c] = slices.Insert(b, i, e)
+		}
+	}
+}
+
+// Remove drops grids by code (retired or deleted); unknown codes are
+// ignored.
+func (ix *GridIndex) Remove(codes ...string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, code := range codes {
+		if old := ix.byKey[code]; old != nil {
+			unlinkGrid(ix.cells, old)
+			delete(ix.byKey, code)
+		}
+	}
+}
+
+// Locate finds the grid covering (lon, lat), WGS-84. ok is false outside
+// every grid (and for NaN or out-of-range input).
+func (ix *GridIndex) Locate(lon, lat float64) (GridHit, bool) {
+	if !validLonLat(lon, lat) {
+		return GridHit{}, false
+	}
+	c := h3.LatLngToCell(h3.NewLatLng(lat, lon), ix.res)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.locate(c, orb.Point{lon, lat})
+}
+
+// LocateBatch locates every point (lon, lat pairs, WGS-84) under one read
+// lock: hits[i] and found[i] answer pts[i]. hits and found must be at
+// least as long as pts.
+func (ix *GridIndex) LocateBatch(pts []orb.Point, hits []GridHit, found []bool) {
+	cells := make([]h3.Cell, len(pts))
+	for i, p := range pts {
+		if validLonLat(p[0], p[1]) {
+			cells[i] = h3.LatLngToCell(h3.NewLatLng(p[1], p[0]), ix.res)
+		}
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for i, p := range pts {
+		if cells[i] == 0 {
+			hits[i], found[i] = GridHit{}, false
+			continue
+		}
+		hits[i], found[i] = ix.locate(cells[i], p)
+	}
+}
+
+func (ix *GridIndex) locate(c h3.Cell, p orb.Point) (GridHit, bool) {
+	for _, e := range ix.cells[c] { // sorted by code: the first cover wins
+		if !e.bound.Contains(p) {
+			continue
+		}
+		for _, part := range e.parts {
+			if part.bound.Contains(p) && Covers(part.poly, p) {
+				return e.hit, true
+			}
+		}
+	}
+	return GridHit{}, false
+}
+
+func validLonLat(lon, lat float64) bool {
+	return lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90 // false for NaN too
+}
+
+func byCode(a, b *gridEntry) int { return cmp.Compare(a.hit.Code, b.hit.Code) }
+
+func linkGrid(cells map[h3.Cell][]*gridEntry, e *gridEntry) {
+	for _, c := range e.cells {
+		cells[c] = append(cells[c], e)
+	}
+}
+
+func unlinkGrid(cells map[h3.Cell][]*gridEntry, e *gridEntry) {
+	for _, c := range e.cells {
+		b := slices.DeleteFunc(cells[c], func(x *gridEntry) bool { return x == e })
+		if len(b) == 0 {
+			delete(cells, c)
+		} else {
+			cells[c] = b
+		}
+	}
+}
+
+// newEntry prepares a grid: its parts' boxes and the H3 cells whose box
+// meets the grid's box.
+func (ix *GridIndex) newEntry(g Grid) *gridEntry {
+	e := &gridEntry{hit: hitOf(g.Code, g.Name)}
+	for _, p := range g.Shape {
+		if len(p) == 0 || len(p[0]) == 0 {
+			continue
+		}
+		b := p.Bound()
+		e.parts = append(e.parts, gridPart{bound: b, poly: p})
+		if len(e.parts) == 1 {
+			e.bound = b
+		} else {
+			e.bound = e.bound.Union(b)
+		}
+	}
+	if len(e.parts) > 0 {
+		e.cells = coverCells(e.bound, ix.res)
+	}
+	return e
+}
+
+// coverCells lists every res cell that may hold a point of b: the cells
+// whose centres lie in b grown by twice the cell's edge (a centre is
+// never farther than one edge, ≈ the circumradius, from any point of its
+// cell), kept when the cell's own box — grown a little for the curve of
+// its geodesic edges — meets b.
+func coverCells(b orb.Bound, res int) []h3.Cell {
+	edge := 2 * h3.HexagonEdgeLengthAvgKm(res) * 1000 // metres; H3 edges vary < ±50% of the average
+	midLat := (b.Min[1] + b.Max[1]) / 2
+	dLat := edge / 110540
+	dLon := edge / (111320 * math.Max(math.Cos(midLat*math.Pi/180), 0.01))
+	g := orb.Bound{Min: orb.Point{b.Min[0] - dLon, b.Min[1] - dLat}, Max: orb.Point{b.Max[0] + dLon, b.Max[1] + dLat}}
+	loop := h3.GeoLoop{
+		{Lat: g.Min[1], Lng: g.Min[0]}, {Lat: g.Min[1], Lng: g.Max[0]},
+		{Lat: g.Max[1], Lng: g.Max[0]}, {Lat: g.Max[1], Lng: g.Min[0]},
+	}
+	cand := h3.PolygonToCells(h3.GeoPolygon{GeoLoop: loop}, res)
+	out := cand[:0]
+	const slack = 1e-6 // degrees (≈ 0.1 m): geodesic bulge of a sub-km edge is far below
+	for _, c := range cand {
+		cb := cellBound(c)
+		if cb.Min[0]-slack <= b.Max[0] && cb.Max[0]+slack >= b.Min[0] &&
+			cb.Min[1]-slack <= b.Max[1] && cb.Max[1]+slack >= b.Min[1] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func cellBound(c h3.Cell) orb.Bound {
+	vs := h3.CellToBoundary(c)
+	b := orb.Bound{Min: orb.Point{vs[0].Lng, vs[0].Lat}, Max: orb.Point{vs[0].Lng, vs[0].Lat}}
+	for _, v := range vs[1:] {
+		b = b.Extend(orb.Point{v.Lng, v.Lat})
+	}
+	return b
+}
