@@ -49,10 +49,14 @@ type cellDisc struct {
 const discPad = 1e-9
 
 // discCache memoises cellDisc per cell: a ring walk touches the same cells
-// query after query, and each H3 call crosses cgo. It stops growing at
-// maxDiscs entries (≈ 50 MB), beyond which discs are computed each time.
+// query after query, and each H3 call crosses cgo. Sharded maps under
+// read-write locks (cheaper than sync.Map's boxed keys); it stops growing
+// at maxDiscs entries (≈ 50 MB), beyond which discs are computed each time.
 type discCache struct {
-	m sync.Map // h3.Cell → cellDisc
+	shards [64]struct {
+		mu sync.RWMutex
+		m  map[h3.Cell]cellDisc
+	}
 	n atomic.Int64
 }
 
@@ -61,14 +65,24 @@ const maxDiscs = 1 << 20
 var discs discCache
 
 func (dc *discCache) get(c h3.Cell) cellDisc {
-	if v, ok := dc.m.Load(c); ok {
-		return v.(cellDisc)
+	sh := &dc.shards[(uint64(c)>>3^uint64(c)>>17)%64]
+	sh.mu.RLock()
+	d, ok := sh.m[c]
+	sh.mu.RUnlock()
+	if ok {
+		return d
 	}
-	d := computeDisc(c)
+	d = computeDisc(c)
 	if dc.n.Load() < maxDiscs {
-		if _, loaded := dc.m.LoadOrStore(c, d); !loaded {
+		sh.mu.Lock()
+		if sh.m == nil {
+			sh.m = make(map[h3.Cell]cellDisc)
+		}
+		if _, ok := sh.m[c]; !ok {
+			sh.m[c] = d
 			dc.n.Add(1)
 		}
+		sh.mu.Unlock()
 	}
 	return d
 }

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/uber/h3-go/v4"
 
@@ -170,6 +171,7 @@ func (w *walker) walk(origin h3.Cell, maxRings int) bool {
 	total := len(w.ix.byKey)
 	seen := 0
 	var rings [][]h3.Cell
+	var lbs []float64 // lower bound of each cell of the current ring
 	for d := 0; ; d++ {
 		if d >= len(rings) {
 			rings = diskRings(origin, nextRadius(d, maxRings))
@@ -180,8 +182,14 @@ func (w *walker) walk(origin h3.Cell, maxRings int) bool {
 		}
 		ring := rings[d]
 		full := len(w.best) == w.k
+		lbs = lbs[:0]
+		if full { // bounds matter only once k candidates are held
+			for _, c := range ring {
+				lbs = append(lbs, lowerBoundM(w.lat, w.lng, c))
+			}
+		}
 		if full && d > 0 {
-			lb := ringBound(w.lat, w.lng, ring)
+			lb := slices.Min(lbs)
 			if lb > w.kth() {
 				w.s.Rings = d - 1
 				w.s.Stop = fmt.Sprintf("no point of H3 ring %d or beyond is nearer than %.1f m, farther than the %s result at %.1f m",
@@ -192,13 +200,13 @@ func (w *walker) walk(origin h3.Cell, maxRings int) bool {
 		if maxRings > 0 && d > maxRings {
 			return false
 		}
-		for _, c := range ring {
+		for i, c := range ring {
 			bk := b[c]
 			if bk == nil {
 				continue
 			}
 			seen += bk.n
-			if len(w.best) == w.k && lowerBoundM(w.lat, w.lng, c) > w.kth() {
+			if full && lbs[i] > w.kth() {
 				continue
 			}
 			w.s.Cells++
@@ -242,16 +250,6 @@ func diskRings(origin h3.Cell, k int) [][]h3.Cell {
 		rings[i] = out
 	}
 	return rings
-}
-
-func ringBound(lat, lng float64, ring []h3.Cell) float64 {
-	lb := lowerBoundM(lat, lng, ring[0])
-	for _, c := range ring[1:] {
-		if v := lowerBoundM(lat, lng, c); v < lb {
-			lb = v
-		}
-	}
-	return lb
 }
 
 func (w *walker) kth() float64 { return w.best[len(w.best)-1].dist }

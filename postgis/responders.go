@@ -81,17 +81,9 @@ func (db *DB) NearestExact(ctx context.Context, q geo.Query) ([]geo.Match, error
 	for _, s := range q.Statuses {
 		statuses = append(statuses, string(s))
 	}
-	const pt = `ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography`
-	const scope = `($5 = '' OR left(%[1]s, 9) = $5) AND ($6 = '' OR left(%[1]s, 6) = $6)`
-	sql := `(SELECT ` + postCols + ` FROM posts p
-		WHERE ($3::text[] IS NULL OR p.kind = ANY($3)) AND ($4::text[] IS NULL OR 'available' = ANY($4))
-		  AND ` + fmt.Sprintf(scope, "p.grid_code") + `
-		ORDER BY p.geom::geography <-> ` + pt + `, p.id LIMIT $7)
-	UNION ALL
-	(SELECT ` + unitCols + ` FROM units u LEFT JOIN posts hp ON hp.id = u.post_id
-		WHERE ($3::text[] IS NULL OR u.kind = ANY($3)) AND ($4::text[] IS NULL OR u.status = ANY($4))
-		  AND ` + fmt.Sprintf(scope, "coalesce(u.grid_code, hp.grid_code, '')") + `
-		ORDER BY u.geom::geography <-> ` + pt + `, u.id LIMIT $7)`
+	sql := nearestTable("posts p", postCols, "p.kind", "'available'", "p.grid_code", "p") + `
+	UNION ALL ` + nearestTable("units u LEFT JOIN posts hp ON hp.id = u.post_id", unitCols, "u.kind", "u.status",
+		"coalesce(u.grid_code, hp.grid_code, '')", "u")
 	rows, err := db.Pool.Query(ctx, sql, q.Lon, q.Lat, kinds, statuses, q.Street, q.District, q.K)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: nearest responders: %w", err)
@@ -101,6 +93,22 @@ func (db *DB) NearestExact(ctx context.Context, q geo.Query) ([]geo.Match, error
 		return nil, fmt.Errorf("postgis: nearest responders: %w", err)
 	}
 	return rankMatches(q, rs), nil
+}
+
+// nearestTable is one table's exact candidates: the KNN walk of the
+// geography index finds the k-th distance d (ordering by distance alone,
+// which the index can serve), then every filtered row within d of the
+// point (ST_DWithin on the sphere, same index, 1 cm of slack against
+// rounding) is returned — the k
+// nearest and anything tied with the k-th, for the re-rank in Go.
+func nearestTable(from, cols, kind, status, home, alias string) string {
+	where := fmt.Sprintf(`($3::text[] IS NULL OR %[1]s = ANY($3)) AND ($4::text[] IS NULL OR %[2]s = ANY($4))
+		AND ($5 = '' OR left(%[3]s, 9) = $5) AND ($6 = '' OR left(%[3]s, 6) = $6)`, kind, status, home)
+	geog := alias + ".geom::geography"
+	const pt = `ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography`
+	return `(SELECT ` + cols + ` FROM ` + from + ` WHERE ` + where + ` AND ST_DWithin(` + geog + `, ` + pt + `, (
+		SELECT max(d) + 0.01 FROM (SELECT ` + geog + ` <-> ` + pt + ` AS d FROM ` + from + ` WHERE ` + where + `
+		ORDER BY ` + geog + ` <-> ` + pt + ` LIMIT $7) knn), false))`
 }
 
 // rankMatches orders candidates as geo.Index does and explains them, with

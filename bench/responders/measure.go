@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wangge/wangge/geo"
+	"github.com/wangge/wangge/postgis"
+)
+
+// queryMix is n k=5 queries: 70% near a responder (dense places), 30%
+// anywhere in the Chongqing bbox (sparse places), fixed seed.
+func queryMix(rs []geo.Responder, n int) []geo.Query {
+	rng := rand.New(rand.NewPCG(2, 2))
+	b := geo.ChongqingBBox
+	qs := make([]geo.Query, n)
+	for i := range qs {
+		if rng.IntN(10) < 7 {
+			r := rs[rng.IntN(len(rs))]
+			qs[i] = geo.Query{Lon: r.Lon + rng.NormFloat64()*0.02, Lat: r.Lat + rng.NormFloat64()*0.02, K: 5}
+		} else {
+			qs[i] = geo.Query{Lon: b[0] + rng.Float64()*(b[2]-b[0]), Lat: b[1] + rng.Float64()*(b[3]-b[1]), K: 5}
+		}
+	}
+	return qs
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	slices.Sort(ds)
+	return ds[int(float64(len(ds)-1)*p)]
+}
+
+// inProcess reports single-goroutine latency percentiles and the
+// all-cores throughput of Index.Nearest, unfiltered and filtered.
+func inProcess(ix *geo.Index, qs []geo.Query, n int) {
+	variants := []struct {
+		name string
+		edit func(*geo.Query)
+	}{
+		{"k=5", func(*geo.Query) {}},
+		{"k=5 kind=fire (rare)", func(q *geo.Query) { q.Kinds = []geo.Kind{geo.KindFire} }},
+		{"k=5 available patrol", func(q *geo.Query) {
+			q.Kinds, q.Statuses = []geo.Kind{geo.KindPatrol}, []geo.Status{geo.StatusAvailable}
+		}},
+	}
+	for _, v := range variants {
+		ds := make([]time.Duration, n)
+		start := time.Now()
+		for i := range ds {
+			q := qs[i%len(qs)]
+			v.edit(&q)
+			t := time.Now()
+			_, _, _ = ix.Nearest(q)
+			ds[i] = time.Since(t)
+		}
+		qps := float64(n) / time.Since(start).Seconds()
+		par := parallel(n, func(i int) {
+			q := qs[i%len(qs)]
+			v.edit(&q)
+			_, _, _ = ix.Nearest(q)
+		})
+		fmt.Printf("in-process %-22s p50 %6.1f µs  p99 %6.1f µs  max %7.1f µs  %8.0f q/s (1 goroutine)  %8.0f q/s (%d cores)\n",
+			v.name, us(pct(ds, .5)), us(pct(ds, .99)), us(pct(ds, 1)), qps, par, runtime.GOMAXPROCS(0))
+	}
+}
+
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
+
+// parallel runs f(0..n-1) on GOMAXPROCS goroutines and returns calls/s.
+func parallel(n int, f func(i int)) float64 {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := 0; g < runtime.GOMAXPROCS(0); g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				f(int(i))
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// moves reports position updates per second through Live.MoveUnit (index
+// check and apply, enqueue for the batched writer), all cores.
+func moves(live *postgis.Live, rs []geo.Responder, n int) {
+	var units []geo.Responder
+	for _, r := range rs {
+		if r.Key.Class == geo.ClassUnit {
+			units = append(units, r)
+		}
+	}
+	rate := parallel(n, func(i int) {
+		u := units[i%len(units)]
+		at := u.PositionAt.Add(time.Duration(i+1) * time.Millisecond)
+		_, _ = live.MoveUnit(context.Background(), u.Key.ID, u.Lon+float64(i%100)*1e-5, u.Lat, "", at)
+	})
+	fmt.Printf("in-process position updates: %.0f/s over %d units (%d cores)\n", rate, len(units), runtime.GOMAXPROCS(0))
+}
+
+// httpRun drives GET /api/v1/responders/nearest with clients concurrent
+// clients for dur and returns the throughput.
+func httpRun(base, engine string, qs []geo.Query, clients int, dur time.Duration) float64 {
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	defer tr.CloseIdleConnections()
+	var mu sync.Mutex
+	var all []time.Duration
+	var errs atomic.Int64
+	deadline := time.Now().Add(dur)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			var ds []time.Duration
+			for i := c; time.Now().Before(deadline); i += clients {
+				q := qs[i%len(qs)]
+				u := fmt.Sprintf("%s/api/v1/responders/nearest?lon=%v&lat=%v&k=%d&engine=%s", base, q.Lon, q.Lat, q.K, engine)
+				t := time.Now()
+				res, err := hc.Get(u)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+				if err != nil || res.StatusCode != 200 {
+					errs.Add(1)
+					continue
+				}
+				ds = append(ds, time.Since(t))
+			}
+			mu.Lock()
+			all = append(all, ds...)
+			mu.Unlock()
+		}(c)
+	}
+	wg.Wait()
+	qps := float64(len(all)) / time.Since(start).Seconds()
+	if len(all) == 0 {
+		fmt.Printf("HTTP %-8s no successful request (%d errors)\n", engine, errs.Load())
+		return 1
+	}
+	fmt.Printf("HTTP %-8s %8.0f q/s  p50 %7.2f ms  p99 %7.2f ms  (%d requests, %d errors, %d clients, %v)\n",
+		engine, qps, us(pct(all, .5))/1000, us(pct(all, .99))/1000, len(all), errs.Load(), clients, dur)
+	return qps
+}
