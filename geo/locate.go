@@ -241,25 +241,39 @@ func (ix *GridIndex) newEntry(g Grid) *gridEntry {
 	return e
 }
 
-// coverCells lists every res cell that may hold a point of b: the cells
-// whose centres lie in b grown by twice the cell's edge (a centre is
-// never farther than one edge, ≈ the circumradius, from any point of its
-// cell), kept when the cell's own box — grown a little for the curve of
-// its geodesic edges — meets b.
+// coverCells lists every res cell that may hold a point of b, kept when
+// the cell's own box — grown a little for the curve of its geodesic
+// edges — meets b. The candidates are the cells of a lattice of sample
+// points over b, 0.4 average edges apart, and their neighbours: any point
+// of b is then within 0.3 average edges (< 0.866 of the shortest edge,
+// the least distance between non-adjacent edges of a hexagon) of a
+// sample, so its cell is the sample's or a neighbour of it. This costs a
+// few cgo calls per grid, where PolygonToCells on the box took ~150 µs.
 func coverCells(b orb.Bound, res int) []h3.Cell {
-	edge := 2 * h3.HexagonEdgeLengthAvgKm(res) * 1000 // metres; H3 edges vary < ±50% of the average
+	step := 0.4 * h3.HexagonEdgeLengthAvgKm(res) * 1000 // metres
 	midLat := (b.Min[1] + b.Max[1]) / 2
-	dLat := edge / 110540
-	dLon := edge / (111320 * math.Max(math.Cos(midLat*math.Pi/180), 0.01))
-	g := orb.Bound{Min: orb.Point{b.Min[0] - dLon, b.Min[1] - dLat}, Max: orb.Point{b.Max[0] + dLon, b.Max[1] + dLat}}
-	loop := h3.GeoLoop{
-		{Lat: g.Min[1], Lng: g.Min[0]}, {Lat: g.Min[1], Lng: g.Max[0]},
-		{Lat: g.Max[1], Lng: g.Max[0]}, {Lat: g.Max[1], Lng: g.Min[0]},
+	stepLat := step / 110540
+	stepLon := step / (111320 * math.Max(math.Cos(midLat*math.Pi/180), 0.01))
+	nx := int(math.Ceil((b.Max[0]-b.Min[0])/stepLon)) + 1
+	ny := int(math.Ceil((b.Max[1]-b.Min[1])/stepLat)) + 1
+	seen := map[h3.Cell]bool{}
+	for j := 0; j < ny; j++ {
+		lat := math.Min(b.Min[1]+float64(j)*stepLat, b.Max[1])
+		for i := 0; i < nx; i++ {
+			lon := math.Min(b.Min[0]+float64(i)*stepLon, b.Max[0])
+			c := h3.LatLngToCell(h3.NewLatLng(lat, lon), res)
+			if seen[c] {
+				continue
+			}
+			for _, n := range h3.GridDisk(c, 1) {
+				seen[n] = false // a candidate; true marks a sampled centre
+			}
+			seen[c] = true
+		}
 	}
-	cand := h3.PolygonToCells(h3.GeoPolygon{GeoLoop: loop}, res)
-	out := cand[:0]
+	out := make([]h3.Cell, 0, len(seen))
 	const slack = 1e-6 // degrees (≈ 0.1 m): geodesic bulge of a sub-km edge is far below
-	for _, c := range cand {
+	for c := range seen {
 		cb := cellBound(c)
 		if cb.Min[0]-slack <= b.Max[0] && cb.Max[0]+slack >= b.Min[0] &&
 			cb.Min[1]-slack <= b.Max[1] && cb.Max[1]+slack >= b.Min[1] {
