@@ -291,3 +291,18 @@ func cellBound(c h3.Cell) orb.Bound {
 	}
 	return b
 }
+
+// CodesIn lists the grids whose box meets b, in code order: after a
+// change inside b, these are the grids that may have moved or gone.
+func (ix *GridIndex) CodesIn(b orb.Bound) []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var out []string
+	for code, e := range ix.byKey {
+		if e.bound.Intersects(b) {
+			out = append(out, code)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
