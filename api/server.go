@@ -17,6 +17,8 @@ type Deps struct {
 	Version      string
 	Tiles        *tiles.Service // nil: no tile routes
 	Responders   *Responders    // nil: no responder/unit routes
+	Events       *Events        // nil: no event/alarm routes
+	Stream       *Stream        // nil: no live stream
 }
 
 // Server holds the router and its dependencies.
@@ -50,6 +52,12 @@ func New(d Deps) *Server {
 	}
 	if d.Responders != nil {
 		s.routeResponders(d.Responders)
+	}
+	if d.Events != nil {
+		s.routeEvents(d.Events)
+	}
+	if d.Stream != nil {
+		s.routeStream(d.Stream)
 	}
 	return s
 }

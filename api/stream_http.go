@@ -1,0 +1,141 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wangge/wangge"
+)
+
+// streamKinds are the message kinds a client may ask for (prefixes).
+var streamKinds = []string{"event", "unit", "grid"}
+
+// parseStreamQuery reads ?bbox=&region=&kinds=event,unit and the
+// Last-Event-ID (header, or ?last_event_id= for clients that cannot set it).
+func parseStreamQuery(q url.Values, lastHeader string) (*subscriber, int64, error) {
+	sub := &subscriber{}
+	if s := q.Get("bbox"); s != "" {
+		b, err := eventBBox(s)
+		if err != nil {
+			return nil, 0, err
+		}
+		sub.bbox = &b
+	}
+	if s := q.Get("region"); s != "" {
+		if _, ok := wangge.LevelOf(s); !ok {
+			return nil, 0, wangge.Invalid("region", "%q is not a district, street, community or grid code", s)
+		}
+		sub.region = s
+	}
+	if s := q.Get("kinds"); s != "" {
+		for _, k := range strings.Split(s, ",") {
+			if !slices.Contains(streamKinds, k) {
+				return nil, 0, wangge.Invalid("kinds", "unknown kind %q (event, unit, grid)", k)
+			}
+			sub.kinds = append(sub.kinds, k+".")
+		}
+	}
+	last := int64(-1)
+	if lastHeader == "" {
+		lastHeader = q.Get("last_event_id")
+	}
+	if lastHeader != "" {
+		v, err := strconv.ParseInt(lastHeader, 10, 64)
+		if err != nil || v < 0 {
+			return nil, 0, wangge.Invalid("Last-Event-ID", "expected a sequence number, got %q", lastHeader)
+		}
+		last = v
+	}
+	return sub, last, nil
+}
+
+func (s *Server) routeStream(st *Stream) {
+	s.router.GET("/api/v1/stream", func(c *gin.Context) { serveStream(c, st, s) })
+}
+
+// serveStream: GET /api/v1/stream — Server-Sent Events. Each message has
+// id (its sequence number), event (its kind) and data (JSON). Messages
+// after Last-Event-ID are replayed, or "resync" is sent when they are no
+// longer held. Comment lines keep the connection alive.
+func serveStream(c *gin.Context, st *Stream, s *Server) {
+	sub, last, err := parseStreamQuery(c.Request.URL.Query(), c.GetHeader("Last-Event-ID"))
+	if err != nil {
+		fail(c, s.log, err)
+		return
+	}
+	sub.ch = make(chan []byte, st.opts.ClientBuffer)
+	sub.gone = make(chan struct{})
+	replay, resync, newest := st.subscribe(sub, last)
+	defer st.unsubscribe(sub)
+
+	w := c.Writer
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	write := func(b []byte) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(st.opts.WriteTimeout))
+		_, err := w.Write(b)
+		return err == nil
+	}
+	if !write([]byte("retry: 2000\n: connected\n\n")) {
+		return
+	}
+	if resync {
+		// The client's id is older than the replay buffer: it reloads its
+		// state, and continues from the newest id given here.
+		if !write(fmt.Appendf(nil, "id: %d\nevent: resync\ndata: {\"reason\":\"messages after %d are no longer held\",\"seq\":%d}\n\n", newest, last, newest)) {
+			return
+		}
+	}
+	for _, b := range replay {
+		if !write(b) {
+			return
+		}
+	}
+	if rc.Flush() != nil {
+		return
+	}
+	beat := time.NewTicker(st.opts.Heartbeat)
+	defer beat.Stop()
+	ctx := c.Request.Context()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sub.gone:
+			write([]byte("event: cutoff\ndata: {\"reason\":\"too slow; reconnect with Last-Event-ID\"}\n\n"))
+			return
+		case <-beat.C:
+			if !write([]byte(": ping\n\n")) || rc.Flush() != nil {
+				return
+			}
+		case b := <-sub.ch:
+			if !write(b) {
+				return
+			}
+			for more := true; more; { // write what queued up, flush once
+				select {
+				case b := <-sub.ch:
+					if !write(b) {
+						return
+					}
+				default:
+					more = false
+				}
+			}
+			if rc.Flush() != nil {
+				return
+			}
+		}
+	}
+}

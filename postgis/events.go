@@ -1,0 +1,253 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wangge/wangge"
+)
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// eventCols is what scanEvent reads, in its order.
+const eventCols = `e.id, e.category_code, e.status, e.tier, e.source, e.priority, e.grid_code, ST_X(e.geom), ST_Y(e.geom),
+	e.description, e.address, e.reporter, e.object_id, e.unit_id, e.duplicate_of, e.reported_at, e.deadline_at,
+	e.dispatched_at, e.resolved_at, e.closed_at, e.satisfaction, e.version, e.updated_at`
+
+func eventDest(e *wangge.Event) []any {
+	return []any{&e.ID, &e.Category, &e.Status, &e.Tier, &e.Source, &e.Priority, &e.GridCode, &e.Lon, &e.Lat,
+		&e.Description, &e.Address, &e.Reporter, &e.ObjectID, &e.UnitID, &e.DuplicateOf, &e.ReportedAt, &e.DeadlineAt,
+		&e.DispatchedAt, &e.ResolvedAt, &e.ClosedAt, &e.Satisfaction, &e.Version, &e.UpdatedAt}
+}
+
+// GridAt is the active grid covering the WGS-84 point: the PostGIS
+// baseline behind the api's Locator interface (an in-memory index can
+// replace it). A point on a shared edge goes to the lowest code, always
+// the same one. Outside every grid → wangge.ErrInvalid.
+func (db *DB) GridAt(ctx context.Context, lon, lat float64) (string, error) {
+	var code string
+	err := db.Pool.QueryRow(ctx, `SELECT code FROM grids WHERE status = 'active'
+		AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) ORDER BY code LIMIT 1`, lon, lat).Scan(&code)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", wangge.Invalid("location", "(%.6f, %.6f) is outside the city's grids", lon, lat)
+	}
+	if err != nil {
+		return "", fmt.Errorf("postgis: locate (%f, %f): %w", lon, lat, err)
+	}
+	return code, nil
+}
+
+// NewEvent is an incident to record: checked by the caller, located
+// (GridCode) and in WGS-84.
+type NewEvent struct {
+	Category    string
+	Source      wangge.Source
+	GridCode    string
+	Lon, Lat    float64
+	Description string
+	Address     string
+	Reporter    string
+	ObjectID    *int64
+	Priority    *int16 // overrides the category's (sensor alarms: 1)
+	IdemKey     string // "" when none
+	IdemHash    string // digest of the request the key was first used for
+	At          time.Time
+}
+
+// createEventSQL records an accepted event in one statement: tier,
+// priority and deadline from its category, assigned to its grid's worker,
+// logged (report, accept) and announced on the stream. No row comes back
+// for an unknown category or an Idempotency-Key already used.
+const createEventSQL = `
+WITH cat AS (SELECT default_tier, priority, sla_minutes FROM event_categories WHERE code = $1),
+w AS (SELECT min(id) AS id FROM units WHERE kind = 'grid_worker' AND grid_code = $3),
+ins AS (
+	INSERT INTO events (category_code, status, tier, source, priority, grid_code, description, address, reporter,
+		object_id, unit_id, idempotency_key, idempotency_hash, reported_at, deadline_at, updated_at, geom)
+	SELECT $1, 'accepted', cat.default_tier, $2, coalesce($10::smallint, cat.priority), $3, $6, $7, $8, $9, w.id,
+		$11, $12, $13::timestamptz, $13::timestamptz + make_interval(mins => cat.sla_minutes), $13::timestamptz, ST_SetSRID(ST_MakePoint($4, $5), 4326)
+	FROM cat, w
+	ON CONFLICT (idempotency_key) DO NOTHING
+	RETURNING *),
+lg AS (
+	INSERT INTO event_log (event_id, at, actor, action, from_status, to_status, from_tier, to_tier, note)
+	SELECT ins.id, $13::timestamptz, v.actor, v.action, v.fs, v.ts, v.ft, ins.tier, v.note
+	FROM ins CROSS JOIN LATERAL (VALUES
+		($14::text, 'report', NULL::text, 'reported', NULL::text, ''),
+		('system', 'accept', 'reported', 'accepted', ins.tier,
+			format('located to grid %s; %s tier, deadline %s; assigned to %s', ins.grid_code, ins.tier,
+				to_char(ins.deadline_at, 'YYYY-MM-DD HH24:MI'), coalesce('unit ' || ins.unit_id, 'nobody (no grid worker)')))
+	) AS v(actor, action, fs, ts, ft, note)),
+pub AS (SELECT stream_publish('event.created', ins.grid_code, ins.geom, event_stream_json(ROW(ins.*)::events)) FROM ins)
+SELECT ` + eventCols + ` FROM ins e, pub`
+
+// CreateEvent records n, committed when it returns. With an
+// Idempotency-Key already used it returns the first event and false; the
+// same key for a different request is wangge.ErrConflict.
+func (db *DB) CreateEvent(ctx context.Context, n NewEvent) (wangge.Event, bool, error) {
+	return createEvent(ctx, db.Pool, n)
+}
+
+func createEvent(ctx context.Context, q querier, n NewEvent) (e wangge.Event, created bool, err error) {
+	var key *string
+	if n.IdemKey != "" {
+		key = &n.IdemKey
+	}
+	actor := n.Reporter
+	if actor == "" {
+		actor = string(n.Source)
+	}
+	err = q.QueryRow(ctx, createEventSQL, n.Category, string(n.Source), n.GridCode, n.Lon, n.Lat, n.Description,
+		n.Address, n.Reporter, n.ObjectID, n.Priority, key, n.IdemHash, n.At, actor).Scan(eventDest(&e)...)
+	if err == nil {
+		return e, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return e, false, fmt.Errorf("postgis: create event: %w", translate(err))
+	}
+	if key != nil {
+		// Another request holds the key: ON CONFLICT waited for it to
+		// commit, so its event is visible now.
+		var hash *string
+		err := q.QueryRow(ctx, `SELECT `+eventCols+`, e.idempotency_hash FROM events e WHERE e.idempotency_key = $1`,
+			*key).Scan(append(eventDest(&e), &hash)...)
+		if err == nil {
+			if hash != nil && *hash != n.IdemHash {
+				return e, false, fmt.Errorf("Idempotency-Key %q was used for a different request (event %d): %w",
+					*key, e.ID, wangge.ErrConflict)
+			}
+			return e, false, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return e, false, fmt.Errorf("postgis: event by idempotency key: %w", err)
+		}
+	}
+	return e, false, wangge.Invalid("category", "unknown category %q", n.Category)
+}
+
+// translate turns constraint violations into sentinel errors.
+func translate(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Code {
+	case "23503": // foreign key
+		return wangge.Invalid("", "%s", fkReason(pe.ConstraintName))
+	case "23514", "22001", "22P02": // check, too long, bad text representation
+		return fmt.Errorf("value refused (%s): %w", pe.ConstraintName, wangge.ErrInvalid)
+	case "40001", "40P01":
+		return fmt.Errorf("concurrent change, retry: %w", wangge.ErrConflict)
+	}
+	return err
+}
+
+func fkReason(constraint string) string {
+	switch {
+	case strings.Contains(constraint, "duplicate_of"):
+		return "duplicate_of names no event"
+	case strings.Contains(constraint, "unit"):
+		return "unit_id names no unit"
+	case strings.Contains(constraint, "object"):
+		return "object_id names no object"
+	case strings.Contains(constraint, "category"):
+		return "unknown category"
+	}
+	return "reference to a missing row"
+}
+
+// Event reads one event with its log.
+func (db *DB) Event(ctx context.Context, id int64) (wangge.Event, error) {
+	var e wangge.Event
+	err := db.Pool.QueryRow(ctx, `SELECT `+eventCols+` FROM events e WHERE e.id = $1`, id).Scan(eventDest(&e)...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, fmt.Errorf("event %d: %w", id, wangge.ErrNotFound)
+	}
+	if err != nil {
+		return e, fmt.Errorf("postgis: event %d: %w", id, err)
+	}
+	if e.Log, err = eventLog(ctx, db.Pool, id); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+func eventLog(ctx context.Context, q querier, id int64) ([]wangge.LogEntry, error) {
+	rows, err := q.Query(ctx, `SELECT at, actor, action, coalesce(from_status, ''), to_status, coalesce(from_tier, ''),
+		to_tier, note FROM event_log WHERE event_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: event %d log: %w", id, err)
+	}
+	var (
+		out []wangge.LogEntry
+		l   wangge.LogEntry
+	)
+	_, err = pgx.ForEachRow(rows, []any{&l.At, &l.Actor, &l.Action, &l.From, &l.To, &l.FromTier, &l.ToTier, &l.Note},
+		func() error { out = append(out, l); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("postgis: event %d log: %w", id, err)
+	}
+	return out, nil
+}
+
+// EventQuery selects events for a list. Zero fields do not filter.
+type EventQuery struct {
+	BBox     *[4]float64 // min lon, min lat, max lon, max lat
+	Statuses []wangge.Status
+	Region   string // code prefix of the event's grid
+	Since    time.Time
+	Limit    int
+}
+
+// Events lists events, the newest first.
+func (db *DB) Events(ctx context.Context, f EventQuery) ([]wangge.Event, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if f.BBox != nil {
+		where = append(where, fmt.Sprintf("e.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
+			arg(f.BBox[0]), arg(f.BBox[1]), arg(f.BBox[2]), arg(f.BBox[3])))
+	}
+	if len(f.Statuses) > 0 {
+		ss := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			ss[i] = string(s)
+		}
+		where = append(where, "e.status = ANY("+arg(ss)+")")
+	}
+	if f.Region != "" {
+		where = append(where, "e.grid_code LIKE "+arg(f.Region+"%"))
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "e.updated_at >= "+arg(f.Since))
+	}
+	q := `SELECT ` + eventCols + ` FROM events e`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY e.id DESC LIMIT " + arg(f.Limit)
+	rows, err := db.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: events: %w", err)
+	}
+	out := []wangge.Event{}
+	var e wangge.Event
+	_, err = pgx.ForEachRow(rows, eventDest(&e), func() error { out = append(out, e); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("postgis: events: %w", err)
+	}
+	return out, nil
+}
