@@ -17,6 +17,7 @@ type Deps struct {
 	Version      string
 	Tiles        *tiles.Service // nil: no tile routes
 	Responders   *Responders    // nil: no responder/unit routes
+	Query        *Query         // nil: no locate/regions/stats/features/search routes
 	Events       *Events        // nil: no event/alarm routes
 	Stream       *Stream        // nil: no live stream
 }
@@ -52,6 +53,9 @@ func New(d Deps) *Server {
 	}
 	if d.Responders != nil {
 		s.routeResponders(d.Responders)
+	}
+	if d.Query != nil {
+		s.routeQuery(d.Query)
 	}
 	if d.Events != nil {
 		s.routeEvents(d.Events)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -307,7 +308,8 @@ func (db *DB) LocateSQL(ctx context.Context, lon, lat float64) (Located, error) 
 		Scan(&l.Grid.Code, &l.Grid.Name, &l.Community.Code, &l.Community.Name, &l.Street.Code, &l.Street.Name,
 			&l.District.Code, &l.District.Name, &wk, &wn, &wp)
 	if err == pgx.ErrNoRows {
-		return l, fmt.Errorf("postgis: locate %.6f,%.6f: no grid covers the point: %w", lon, lat, wangge.ErrNotFound)
+		return l, fmt.Errorf("point %s,%s (WGS-84) lies outside every grid of the city: %w",
+			strconv.FormatFloat(lon, 'f', -1, 64), strconv.FormatFloat(lat, 'f', -1, 64), wangge.ErrNotFound)
 	}
 	if err != nil {
 		return l, fmt.Errorf("postgis: locate: %w", err)
@@ -316,4 +318,15 @@ func (db *DB) LocateSQL(ctx context.Context, lon, lat float64) (Located, error) 
 		l.Worker = &Worker{ID: *wk, Name: *wn, Phone: *wp}
 	}
 	return l, nil
+}
+
+// GridAt is Locate for callers that want only the grid code (event
+// intake): a point outside every grid is invalid input, as in DB.GridAt,
+// so the in-memory index replaces the SQL lookup one for one.
+func (l *Locator) GridAt(_ context.Context, lon, lat float64) (string, error) {
+	h, ok := l.Index.Locate(lon, lat)
+	if !ok {
+		return "", wangge.Invalid("location", "(%.6f, %.6f) is outside the city's grids", lon, lat)
+	}
+	return h.Code, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wangge/wangge/api"
+	"github.com/wangge/wangge/frontend"
 	"github.com/wangge/wangge/tiles"
 )
 
@@ -67,8 +68,23 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	defer stopLive()
 
+	// Point → grid locate: the grid index, loaded at start and kept current
+	// from PostGIS (LISTEN wangge_tiles); without it the query routes are off.
+	var query *api.Query
+	qctx, stopQuery := context.WithCancel(ctx)
+	if loc, err := db.StartLocator(qctx, log); err != nil {
+		log.Warn("locate and query routes unavailable", "err", err)
+	} else {
+		defer loc.Wait()
+		query = &api.Query{Locator: loc, LocateSQL: db}
+	}
+	defer stopQuery()
+
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
-		Responders: responders})
+		Responders: responders, Query: query, Static: frontend.FS()})
+	if !frontend.Built() {
+		log.Warn("this binary carries no built front end; / serves a placeholder (make build with Node installed)")
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,

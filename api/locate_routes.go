@@ -1,0 +1,40 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Query is what the read API behind the one-map needs: locate,
+// drill-down, statistics, features and search. A nil part turns its
+// routes off.
+type Query struct {
+	Locator   LocateIndex // GET/POST /api/v1/locate
+	LocateSQL LocateSQL   // ?engine=postgis on GET /api/v1/locate
+}
+
+// routeQuery registers the query routes.
+func (s *Server) routeQuery(d *Query) {
+	h := &queryHandlers{d: d, log: s.log}
+	v1 := s.router.Group("/api/v1")
+	if d.Locator != nil {
+		v1.GET("/locate", h.locate)
+		v1.POST("/locate", h.locateBatch)
+	}
+}
+
+type queryHandlers struct {
+	d   *Query
+	log *slog.Logger
+}
+
+func (h *queryHandlers) fail(c *gin.Context, err error) {
+	if errors.Is(err, errTooLarge) {
+		abortJSON(c, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		return
+	}
+	fail(c, h.log, err)
+}
