@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/wangge/wangge/api"
-	"github.com/wangge/wangge/frontend"
 	"github.com/wangge/wangge/tiles"
 )
 
@@ -81,10 +80,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	defer stopQuery()
 
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
-		Responders: responders, Query: query, Static: frontend.FS()})
-	if !frontend.Built() {
-		log.Warn("this binary carries no built front end; / serves a placeholder (make build with Node installed)")
-	}
+		Responders: responders, Query: query})
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
