@@ -1,0 +1,191 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wangge/wangge/postgis"
+)
+
+// sseMsg is one Server-Sent Event as a client parses it.
+type sseMsg struct {
+	ID, Event string
+	Data      map[string]any
+}
+
+// sseDial connects to url and delivers each event on the returned channel
+// until the test ends.
+func sseDial(t *testing.T, url string, header ...string) <-chan sseMsg {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		cancel()
+		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	out := make(chan sseMsg, 1000)
+	go func() {
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var m sseMsg
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if m.Event != "" {
+					out <- m
+				}
+				m = sseMsg{}
+			case strings.HasPrefix(line, "id: "):
+				m.ID = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				m.Event = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				_ = json.Unmarshal([]byte(line[6:]), &m.Data)
+			}
+		}
+		close(out)
+	}()
+	t.Cleanup(cancel)
+	return out
+}
+
+// sseWait returns the first message for which match is true.
+func sseWait(t *testing.T, ch <-chan sseMsg, within time.Duration, match func(sseMsg) bool) sseMsg {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case m, ok := <-ch:
+			if !ok {
+				t.Fatal("stream closed")
+			}
+			if match(m) {
+				return m
+			}
+		case <-deadline:
+			t.Fatalf("no matching message within %v", within)
+		}
+	}
+}
+
+func eventID(m sseMsg) any {
+	d, _ := m.Data["data"].(map[string]any)
+	return d["id"]
+}
+
+// TestEventOnOneReplicaStreamsFromAnother: two servers, each with its own
+// pool and LISTEN connection; an event posted to A reaches a client of B's
+// stream within a second, with the same sequence number a client of A
+// sees; a unit dispatched through A shows on B too.
+func TestEventOnOneReplicaStreamsFromAnother(t *testing.T) {
+	_, url := evCity(t)
+	a, _ := evServer(t, url, true)
+	b, _ := evServer(t, url, true)
+	onB := sseDial(t, b.URL+"/api/v1/stream?region=500103001")
+	onA := sseDial(t, a.URL+"/api/v1/stream")
+	elsewhere := sseDial(t, b.URL+"/api/v1/stream?bbox=107,30,107.1,30.1&kinds=event")
+
+	start := time.Now()
+	code, ev, _ := evPost(t, a.URL+"/api/v1/events", evBody("fire_alarm", 106.5655, 29.5545, "", "三楼冒烟"))
+	if code != 201 {
+		t.Fatalf("post to A: %d %v", code, ev)
+	}
+	mb := sseWait(t, onB, time.Second, func(m sseMsg) bool { return m.Event == "event.created" && eventID(m) == ev["id"] })
+	t.Logf("POST on A → SSE on B in %v (seq %s)", time.Since(start), mb.ID)
+	ma := sseWait(t, onA, time.Second, func(m sseMsg) bool { return m.Event == "event.created" && eventID(m) == ev["id"] })
+	if ma.ID != mb.ID || mb.ID == "" {
+		t.Errorf("replicas numbered the message %q and %q", ma.ID, mb.ID)
+	}
+	if d := mb.Data["data"].(map[string]any); d["grid_code"] != "500103001001001" || d["status"] != "accepted" {
+		t.Errorf("message data %v", d)
+	}
+
+	// Dispatch through A: B's clients see the event updated and the unit move.
+	body := `{"action":"dispatch","actor":"指挥中心","unit_id":9002}`
+	if c, r, _ := evPost(t, fmt.Sprintf("%s/api/v1/events/%v/transitions", a.URL, ev["id"]), body); c != 200 {
+		t.Fatalf("dispatch: %d %v", c, r)
+	}
+	var updated, unit bool
+	sseWait(t, onB, time.Second, func(m sseMsg) bool {
+		d, _ := m.Data["data"].(map[string]any)
+		updated = updated || m.Event == "event.updated" && d["id"] == ev["id"] && d["status"] == "dispatched"
+		unit = unit || m.Event == "unit.changed" && d["id"].(float64) == 9002 && d["status"] == "en_route"
+		return updated && unit
+	})
+
+	// A client that reconnects with Last-Event-ID gets what came after it.
+	again := sseDial(t, b.URL+"/api/v1/stream", "Last-Event-ID", mb.ID)
+	first := sseWait(t, again, time.Second, func(sseMsg) bool { return true })
+	if first.ID != fmt.Sprint(mb.Data["seq"].(float64)+1) {
+		t.Errorf("first replayed message %s after %s", first.ID, mb.ID)
+	}
+	sseWait(t, again, time.Second, func(m sseMsg) bool { return m.Event == "event.updated" })
+
+	// Nothing reached the client watching another place.
+	select {
+	case m := <-elsewhere:
+		t.Errorf("bbox-filtered client got %s %v", m.Event, m.Data)
+	default:
+	}
+}
+
+func msgs(from, to int64) []postgis.StreamMessage {
+	var out []postgis.StreamMessage
+	for s := from; s <= to; s++ {
+		out = append(out, postgis.StreamMessage{Seq: s, Kind: "event.created", Region: "500103001001001",
+			BBox: &[4]float64{106.56, 29.55, 106.56, 29.55}, Data: json.RawMessage(`{}`)})
+	}
+	return out
+}
+
+func TestStreamReplayResyncAndCutOff(t *testing.T) {
+	s := NewStream(StreamOptions{Replay: 4, ClientBuffer: 2})
+	s.Publish(msgs(1, 6)) // 1 and 2 fall out of the ring
+	s.Publish(msgs(5, 6)) // duplicates are ignored
+
+	sub := &subscriber{ch: make(chan []byte, 2), gone: make(chan struct{})}
+	replay, resync, newest := s.subscribe(sub, 3)
+	if resync || len(replay) != 3 || newest != 6 {
+		t.Errorf("after 3: replay %d resync %v newest %d", len(replay), resync, newest)
+	}
+	s.unsubscribe(sub)
+	if _, resync, _ := s.subscribe(sub, 1); !resync {
+		t.Error("id 1 is no longer held but no resync")
+	}
+	s.unsubscribe(sub)
+
+	slow := &subscriber{ch: make(chan []byte, 2), gone: make(chan struct{})}
+	fast := &subscriber{ch: make(chan []byte, 100), gone: make(chan struct{})}
+	other := &subscriber{region: "500104", ch: make(chan []byte, 1), gone: make(chan struct{})}
+	s.subscribe(slow, -1)
+	s.subscribe(fast, -1)
+	s.subscribe(other, -1)
+	s.Publish(msgs(7, 10))
+	select {
+	case <-slow.gone:
+	default:
+		t.Error("slow client not cut off")
+	}
+	if len(fast.ch) != 4 || len(other.ch) != 0 {
+		t.Errorf("fast got %d, other region got %d", len(fast.ch), len(other.ch))
+	}
+	if s.Dropped() != 1 || s.Clients() != 2 {
+		t.Errorf("dropped %d clients %d", s.Dropped(), s.Clients())
+	}
+}
