@@ -44,6 +44,7 @@ type Stream struct {
 	evicted int64 // highest seq dropped from the ring
 	newest  int64 // highest seq seen
 	subs    map[*subscriber]struct{}
+	closed  bool
 
 	dropped atomic.Int64
 }
@@ -188,6 +189,10 @@ func (sub *subscriber) wants(f *frame) bool {
 func (s *Stream) subscribe(sub *subscriber, lastID int64) (replay [][]byte, resync bool, newest int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		close(sub.gone)
+		return nil, false, s.newest
+	}
 	s.subs[sub] = struct{}{}
 	if lastID < 0 {
 		return nil, false, s.newest
@@ -209,6 +214,19 @@ func (s *Stream) subscribe(sub *subscriber, lastID int64) (replay [][]byte, resy
 		}
 	}
 	return replay, false, s.newest
+}
+
+// Close cuts every client off (they reconnect, to another replica) and
+// refuses new ones: http.Server.Shutdown would otherwise wait its whole
+// grace period for streams that never end.
+func (s *Stream) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for sub := range s.subs {
+		delete(s.subs, sub)
+		close(sub.gone)
+	}
 }
 
 func (s *Stream) unsubscribe(sub *subscriber) {

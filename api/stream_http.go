@@ -113,7 +113,7 @@ func serveStream(c *gin.Context, st *Stream, s *Server) {
 		case <-ctx.Done():
 			return
 		case <-sub.gone:
-			write([]byte("event: cutoff\ndata: {\"reason\":\"too slow; reconnect with Last-Event-ID\"}\n\n"))
+			write([]byte("event: cutoff\ndata: {\"reason\":\"cut off: too slow, or the server is stopping; reconnect with Last-Event-ID\"}\n\n"))
 			return
 		case <-beat.C:
 			if !write([]byte(": ping\n\n")) || rc.Flush() != nil {

@@ -79,8 +79,28 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	defer stopQuery()
 
+	// Incidents: located by the in-memory grid index when it loaded, else by
+	// PostGIS; the live stream follows wangge_stream; every replica runs the
+	// escalation ticker, the advisory lock lets one of them act per tick.
+	var locate api.EventLocator = db
+	if query != nil {
+		if l, ok := query.Locator.(api.EventLocator); ok {
+			locate = l
+		}
+	}
+	events := &api.Events{Store: db, Locate: locate}
+	stream := api.NewStream(api.StreamOptions{})
+	streamReady := make(chan struct{})
+	go stream.Follow(ctx, db, log, streamReady)
+	select {
+	case <-streamReady:
+	case <-time.After(cfg.DBTimeout):
+		log.Warn("live stream not listening yet")
+	}
+	go db.RunEscalation(ctx, log, 30*time.Second, 24*time.Hour)
+
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
-		Responders: responders, Query: query})
+		Responders: responders, Query: query, Events: events, Stream: stream})
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -91,6 +111,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		MaxHeaderBytes: 64 << 10,
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	hs.RegisterOnShutdown(stream.Close)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("serving", "url", "http://"+ln.Addr().String())
