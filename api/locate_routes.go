@@ -14,6 +14,7 @@ import (
 type Query struct {
 	Locator   LocateIndex // GET/POST /api/v1/locate
 	LocateSQL LocateSQL   // ?engine=postgis on GET /api/v1/locate
+	Regions   RegionStore // /api/v1/regions, /api/v1/buildings/:id
 }
 
 // routeQuery registers the query routes.
@@ -23,6 +24,11 @@ func (s *Server) routeQuery(d *Query) {
 	if d.Locator != nil {
 		v1.GET("/locate", h.locate)
 		v1.POST("/locate", h.locateBatch)
+	}
+	if d.Regions != nil {
+		v1.GET("/regions", h.regions)
+		v1.GET("/regions/:code", h.region)
+		v1.GET("/buildings/:id", h.building)
 	}
 }
 

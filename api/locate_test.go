@@ -25,7 +25,7 @@ import (
 // queryCity is the seeded test city of the query API tests: the dense
 // core (Yuzhong) and a rural county (Chengkou).
 var queryCity = data.Options{Scale: 0.01, Seed: 42, Districts: []string{"500103", "500229"},
-	Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))}
+	Now: time.Now().Truncate(time.Hour)}
 
 // queryServer seeds the test city and serves the query routes over it.
 func queryServer(t *testing.T) (*postgis.DB, string) {
@@ -50,7 +50,7 @@ func newQuery(ctx context.Context, db *postgis.DB, log *slog.Logger) (*Query, er
 	if err != nil {
 		return nil, err
 	}
-	return &Query{Locator: loc, LocateSQL: db}, nil
+	return &Query{Locator: loc, LocateSQL: db, Regions: db}, nil
 }
 
 // pointsInGrids is n random points inside grids (and so inside the city).

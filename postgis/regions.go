@@ -1,0 +1,242 @@
+package postgis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wangge/wangge"
+)
+
+// RegionNode is a region or grid in the hierarchy.
+type RegionNode struct {
+	Code  string       `json:"code"`
+	Name  string       `json:"name"`
+	Level wangge.Level `json:"level"`
+}
+
+// RegionDetail is one region (or grid) with its parent, children, counts
+// and, on request, its outline as GeoJSON.
+type RegionDetail struct {
+	RegionNode
+	Kind     string          `json:"kind,omitempty"` // urban | rural (streets, communities)
+	Parent   *RegionNode     `json:"parent"`
+	Children []RegionNode    `json:"children"`
+	Counts   Counts          `json:"counts"`
+	Geometry json.RawMessage `json:"geometry,omitempty"`
+}
+
+// Counts are the one-map figures inside a region, all computed from the
+// base tables (never from the per-grid caches).
+//
+// Event figures: open = reported, accepted, dispatched or on site;
+// overdue = open past its deadline; the 30-day window holds events
+// reported in the last 30 days, of which closure_rate is the share
+// closed or evaluated (rejected and duplicate ones left out; null when
+// none) and avg_handling_minutes the mean time from report to close of
+// those closed (null when none).
+type Counts struct {
+	Residents          int64            `json:"residents"`
+	ResidentsByTag     map[string]int64 `json:"residents_by_tag"`
+	Households         int64            `json:"households"`
+	Buildings          int64            `json:"buildings"`
+	Objects            int64            `json:"objects"`
+	ObjectsByCategory  map[string]int64 `json:"objects_by_category"`
+	Posts              int64            `json:"posts"`
+	PostsByKind        map[string]int64 `json:"posts_by_kind"`
+	Units              int64            `json:"units"`
+	UnitsByKind        map[string]int64 `json:"units_by_kind"`
+	Grids              int64            `json:"grids"`
+	OpenEvents         int64            `json:"open_events"`
+	Events30d          int64            `json:"events_30d"`
+	ClosureRate        *float64         `json:"closure_rate"`
+	AvgHandlingMinutes *float64         `json:"avg_handling_minutes"`
+	Overdue            int64            `json:"overdue"`
+}
+
+// Closed-vocabulary keys, listed with zero counts so that every region
+// answers the same shape (the CHECKs of migration 0001).
+var (
+	residentTags = []string{"elderly_alone", "disabled", "child", "key_person", "low_income", "veteran",
+		"left_behind_child", "pregnant"}
+	objectCategories = []string{"hydrant", "manhole", "street_light", "camera", "smoke_sensor", "trash_bin",
+		"electric_box", "gas_valve", "bus_stop", "water_meter"}
+	postKinds = []string{"police", "fire", "medical", "community", "micro_fire"}
+	unitKinds = []string{"grid_worker", "patrol", "engine", "ambulance"}
+)
+
+// Open event statuses (wangge.Status.Open) and the SQL of the event figures.
+const (
+	openStatuses = `('reported', 'accepted', 'dispatched', 'on_site')`
+	// inRange keeps rows whose grid_code lies under the code prefix $1: all
+	// codes are digits of fixed length, so a btree range on grid_code
+	// replaces LIKE (which the index cannot serve under every collation).
+	inRange = `BETWEEN rpad($1, 15, '0') AND rpad($1, 15, '9')`
+)
+
+// Region reads one region or grid with its parent, children and counts;
+// geometry adds its outline as GeoJSON.
+func (db *DB) Region(ctx context.Context, code string, geometry bool) (RegionDetail, error) {
+	level, ok := wangge.LevelOf(code)
+	if !ok {
+		return RegionDetail{}, wangge.Invalid("code", "a region code has 6, 9, 12 or 15 digits, got %q", code)
+	}
+	d, err := db.regionHead(ctx, code, level, geometry)
+	if err != nil {
+		return d, err
+	}
+	if d.Children, err = db.children(ctx, code, level); err != nil {
+		return d, err
+	}
+	if d.Counts, err = db.RegionCounts(ctx, code); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+func (db *DB) regionHead(ctx context.Context, code string, level wangge.Level, geometry bool) (RegionDetail, error) {
+	d := RegionDetail{RegionNode: RegionNode{Code: code, Level: level}}
+	var (
+		geom *string
+		q    string
+	)
+	if level == wangge.LevelGrid {
+		q = `SELECT name, '', CASE WHEN $2 THEN ST_AsGeoJSON(geom, 7) END FROM grids WHERE code = $1`
+	} else {
+		q = `SELECT name, kind, CASE WHEN $2 THEN ST_AsGeoJSON(geom, 7) END FROM regions WHERE code = $1`
+	}
+	err := db.Pool.QueryRow(ctx, q, code, geometry).Scan(&d.Name, &d.Kind, &geom)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, fmt.Errorf("postgis: region %s: %w", code, wangge.ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("postgis: region %s: %w", code, err)
+	}
+	if geom != nil {
+		d.Geometry = json.RawMessage(*geom)
+	}
+	if p := wangge.ParentCode(code); p != "" {
+		pl, _ := wangge.LevelOf(p)
+		d.Parent = &RegionNode{Code: p, Level: pl}
+		if err := db.Pool.QueryRow(ctx, `SELECT name FROM regions WHERE code = $1`, p).Scan(&d.Parent.Name); err != nil {
+			return d, fmt.Errorf("postgis: region %s parent: %w", code, err)
+		}
+	}
+	return d, nil
+}
+
+// children lists the regions one level down (active grids under a
+// community; nothing under a grid), by code.
+func (db *DB) children(ctx context.Context, code string, level wangge.Level) ([]RegionNode, error) {
+	var (
+		q     string
+		child wangge.Level
+	)
+	switch level {
+	case wangge.LevelDistrict, wangge.LevelStreet:
+		q, child = `SELECT code, name FROM regions WHERE parent_code = $1 ORDER BY code`, wangge.LevelStreet
+		if level == wangge.LevelStreet {
+			child = wangge.LevelCommunity
+		}
+	case wangge.LevelCommunity:
+		q, child = `SELECT code, name FROM grids WHERE community_code = $1 AND status = 'active' ORDER BY code`, wangge.LevelGrid
+	default:
+		return []RegionNode{}, nil
+	}
+	rows, err := db.Pool.Query(ctx, q, code)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: children of %s: %w", code, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (RegionNode, error) {
+		n := RegionNode{Level: child}
+		return n, row.Scan(&n.Code, &n.Name)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgis: children of %s: %w", code, err)
+	}
+	return out, nil
+}
+
+// Districts lists the top of the hierarchy.
+func (db *DB) Districts(ctx context.Context) ([]RegionNode, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT code, name FROM regions WHERE level = 'district' ORDER BY code`)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: districts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (RegionNode, error) {
+		n := RegionNode{Level: wangge.LevelDistrict}
+		return n, row.Scan(&n.Code, &n.Name)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgis: districts: %w", err)
+	}
+	return out, nil
+}
+
+// regionCountsSQL computes every figure of Counts under the prefix $1 in
+// one round trip; each part reads one table through its grid_code index.
+const regionCountsSQL = `SELECT
+	(SELECT count(*) FROM residents WHERE grid_code ` + inRange + `),
+	(SELECT coalesce(json_object_agg(tag, n), '{}') FROM (SELECT tag, count(*) AS n
+		FROM residents, unnest(tags) AS tag WHERE grid_code ` + inRange + ` GROUP BY tag) t),
+	(SELECT count(*) FROM households WHERE grid_code ` + inRange + `),
+	(SELECT count(*) FROM buildings WHERE grid_code ` + inRange + `),
+	(SELECT coalesce(json_object_agg(category, n), '{}') FROM (SELECT category, count(*) AS n
+		FROM objects WHERE grid_code ` + inRange + ` GROUP BY category) t),
+	(SELECT coalesce(json_object_agg(kind, n), '{}') FROM (SELECT kind, count(*) AS n
+		FROM posts WHERE grid_code ` + inRange + ` GROUP BY kind) t),
+	(SELECT coalesce(json_object_agg(kind, n), '{}') FROM (SELECT u.kind, count(*) AS n
+		FROM units u LEFT JOIN posts p ON p.id = u.post_id
+		WHERE coalesce(u.grid_code, p.grid_code) ` + inRange + ` GROUP BY u.kind) t),
+	(SELECT count(*) FROM grids WHERE status = 'active' AND code ` + inRange + `),
+	e.open, e.n30, e.closure, e.handling, e.overdue
+	FROM (SELECT
+		count(*) FILTER (WHERE status IN ` + openStatuses + `) AS open,
+		count(*) FILTER (WHERE reported_at >= now() - interval '30 days') AS n30,
+		(count(*) FILTER (WHERE reported_at >= now() - interval '30 days' AND status IN ('closed', 'evaluated')))::float8
+			/ nullif(count(*) FILTER (WHERE reported_at >= now() - interval '30 days'
+				AND status NOT IN ('rejected', 'duplicate')), 0) AS closure,
+		avg(extract(epoch FROM closed_at - reported_at) / 60) FILTER (WHERE reported_at >= now() - interval '30 days'
+			AND closed_at IS NOT NULL)::float8 AS handling,
+		count(*) FILTER (WHERE status IN ` + openStatuses + ` AND deadline_at < now()) AS overdue
+		FROM events WHERE grid_code ` + inRange + `) e`
+
+// RegionCounts computes the one-map figures under a region or grid code.
+func (db *DB) RegionCounts(ctx context.Context, code string) (Counts, error) {
+	c := Counts{}
+	var tags, cats, posts, units []byte
+	err := db.Pool.QueryRow(ctx, regionCountsSQL, code).Scan(&c.Residents, &tags, &c.Households, &c.Buildings,
+		&cats, &posts, &units, &c.Grids, &c.OpenEvents, &c.Events30d, &c.ClosureRate, &c.AvgHandlingMinutes, &c.Overdue)
+	if err != nil {
+		return c, fmt.Errorf("postgis: counts of %s: %w", code, err)
+	}
+	for _, f := range []struct {
+		raw   []byte
+		keys  []string
+		into  *map[string]int64
+		total *int64
+	}{
+		{tags, residentTags, &c.ResidentsByTag, nil},
+		{cats, objectCategories, &c.ObjectsByCategory, &c.Objects},
+		{posts, postKinds, &c.PostsByKind, &c.Posts},
+		{units, unitKinds, &c.UnitsByKind, &c.Units},
+	} {
+		m := map[string]int64{}
+		if err := json.Unmarshal(f.raw, &m); err != nil {
+			return c, fmt.Errorf("postgis: counts of %s: %w", code, err)
+		}
+		for _, k := range f.keys {
+			m[k] += 0
+		}
+		if f.total != nil {
+			for _, n := range m {
+				*f.total += n
+			}
+		}
+		*f.into = m
+	}
+	return c, nil
+}
