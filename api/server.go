@@ -20,6 +20,7 @@ type Deps struct {
 	Query        *Query         // nil: no locate/regions/stats/features/search routes
 	Events       *Events        // nil: no event/alarm routes
 	Stream       *Stream        // nil: no live stream
+	Open311      *Open311       // nil: no /open311/v2 gateway
 }
 
 // Server holds the router and its dependencies.
@@ -62,6 +63,9 @@ func New(d Deps) *Server {
 	}
 	if d.Stream != nil {
 		s.routeStream(d.Stream)
+	}
+	if d.Open311 != nil {
+		s.routeOpen311(d.Open311)
 	}
 	return s
 }

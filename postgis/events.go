@@ -203,11 +203,15 @@ func eventLog(ctx context.Context, q querier, id int64) ([]wangge.LogEntry, erro
 
 // EventQuery selects events for a list. Zero fields do not filter.
 type EventQuery struct {
-	BBox     *[4]float64 // min lon, min lat, max lon, max lat
-	Statuses []wangge.Status
-	Region   string // code prefix of the event's grid
-	Since    time.Time
-	Limit    int
+	BBox         *[4]float64 // min lon, min lat, max lon, max lat
+	Statuses     []wangge.Status
+	Region       string    // code prefix of the event's grid
+	Since        time.Time // updated at or after
+	IDs          []int64
+	Categories   []string
+	ReportedFrom time.Time // reported at or after
+	ReportedTo   time.Time // reported before
+	Limit        int
 }
 
 // Events lists events, the newest first.
@@ -234,6 +238,18 @@ func (db *DB) Events(ctx context.Context, f EventQuery) ([]wangge.Event, error) 
 	if !f.Since.IsZero() {
 		where = append(where, "e.updated_at >= "+arg(f.Since))
 	}
+	if len(f.IDs) > 0 {
+		where = append(where, "e.id = ANY("+arg(f.IDs)+")")
+	}
+	if len(f.Categories) > 0 {
+		where = append(where, "e.category_code = ANY("+arg(f.Categories)+")")
+	}
+	if !f.ReportedFrom.IsZero() {
+		where = append(where, "e.reported_at >= "+arg(f.ReportedFrom))
+	}
+	if !f.ReportedTo.IsZero() {
+		where = append(where, "e.reported_at < "+arg(f.ReportedTo))
+	}
 	q := `SELECT ` + eventCols + ` FROM events e`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -248,6 +264,33 @@ func (db *DB) Events(ctx context.Context, f EventQuery) ([]wangge.Event, error) 
 	_, err = pgx.ForEachRow(rows, eventDest(&e), func() error { out = append(out, e); return nil })
 	if err != nil {
 		return nil, fmt.Errorf("postgis: events: %w", err)
+	}
+	return out, nil
+}
+
+// Category is an event category: its default tier, priority and SLA.
+type Category struct {
+	Code, NameZh, NameEn string
+	Tier                 wangge.Tier
+	Priority             int16
+	SLAMinutes           int32
+}
+
+// EventCategories lists the categories, ordered by code.
+func (db *DB) EventCategories(ctx context.Context) ([]Category, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT code, name_zh, name_en, default_tier, priority, sla_minutes
+		FROM event_categories ORDER BY code`)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: event categories: %w", err)
+	}
+	var (
+		out []Category
+		c   Category
+	)
+	_, err = pgx.ForEachRow(rows, []any{&c.Code, &c.NameZh, &c.NameEn, &c.Tier, &c.Priority, &c.SLAMinutes},
+		func() error { out = append(out, c); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("postgis: event categories: %w", err)
 	}
 	return out, nil
 }

@@ -100,7 +100,8 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	go db.RunEscalation(ctx, log, 30*time.Second, 24*time.Hour)
 
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
-		Responders: responders, Query: query, Events: events, Stream: stream})
+		Responders: responders, Query: query, Events: events, Stream: stream,
+		Open311: &api.Open311{Events: events, Categories: db}})
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
