@@ -15,6 +15,7 @@ type Query struct {
 	Locator   LocateIndex // GET/POST /api/v1/locate
 	LocateSQL LocateSQL   // ?engine=postgis on GET /api/v1/locate
 	Regions   RegionStore // /api/v1/regions, /api/v1/buildings/:id
+	Stats     StatsStore  // /api/v1/stats
 }
 
 // routeQuery registers the query routes.
@@ -30,11 +31,16 @@ func (s *Server) routeQuery(d *Query) {
 		v1.GET("/regions/:code", h.region)
 		v1.GET("/buildings/:id", h.building)
 	}
+	if d.Stats != nil {
+		h.statsCache = newStatsCache(d.Stats)
+		v1.GET("/stats", h.stats)
+	}
 }
 
 type queryHandlers struct {
-	d   *Query
-	log *slog.Logger
+	d          *Query
+	log        *slog.Logger
+	statsCache *statsCache
 }
 
 func (h *queryHandlers) fail(c *gin.Context, err error) {

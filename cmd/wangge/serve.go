@@ -75,7 +75,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		log.Warn("locate and query routes unavailable", "err", err)
 	} else {
 		defer loc.Wait()
-		query = &api.Query{Locator: loc, LocateSQL: db, Regions: db}
+		query = &api.Query{Locator: loc, LocateSQL: db, Regions: db, Stats: db}
 	}
 	defer stopQuery()
 
