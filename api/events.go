@@ -35,6 +35,7 @@ type Events struct {
 	Store       EventStore
 	Locate      EventLocator
 	AlarmWindow time.Duration // repeated alarms within it join the open event; 0 → 10 min
+	KPI         KPISource     // nil: no /api/v1/kpi
 }
 
 func (s *Server) routeEvents(d *Events) {
@@ -45,6 +46,9 @@ func (s *Server) routeEvents(d *Events) {
 	v1.GET("/events/:id", h.get)
 	v1.POST("/events/:id/transitions", h.transition)
 	v1.POST("/alarms", h.alarm)
+	if d.KPI != nil {
+		v1.GET("/kpi", h.kpi)
+	}
 }
 
 type eventHandlers struct {

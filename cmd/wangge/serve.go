@@ -88,7 +88,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 			locate = l
 		}
 	}
-	events := &api.Events{Store: db, Locate: locate}
+	events := &api.Events{Store: db, Locate: locate, KPI: db}
 	stream := api.NewStream(api.StreamOptions{})
 	streamReady := make(chan struct{})
 	go stream.Follow(ctx, db, log, streamReady)
