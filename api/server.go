@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -20,6 +21,7 @@ type Deps struct {
 	Query        *Query         // nil: no locate/regions/stats/features/search routes
 	Events       *Events        // nil: no event/alarm routes
 	Stream       *Stream        // nil: no live stream
+	Static       fs.FS          // the front end served at /; nil: none
 	Open311      *Open311       // nil: no /open311/v2 gateway
 }
 
@@ -66,6 +68,11 @@ func New(d Deps) *Server {
 	}
 	if d.Open311 != nil {
 		s.routeOpen311(d.Open311)
+	}
+	if d.Static != nil {
+		if err := s.routeStatic(d.Static); err != nil {
+			d.Log.Error("front end not served", "err", err)
+		}
 	}
 	return s
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wangge/wangge/api"
+	"github.com/wangge/wangge/frontend"
 	"github.com/wangge/wangge/tiles"
 )
 
@@ -101,7 +102,10 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
 		Responders: responders, Query: query, Events: events, Stream: stream,
-		Open311: &api.Open311{Events: events, Categories: db}})
+		Open311: &api.Open311{Events: events, Categories: db}, Static: frontend.FS()})
+	if !frontend.Built() {
+		log.Warn("this binary carries no built front end; / serves a placeholder (make build with Node installed)")
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
