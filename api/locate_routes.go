@@ -12,10 +12,11 @@ import (
 // drill-down, statistics, features and search. A nil part turns its
 // routes off.
 type Query struct {
-	Locator   LocateIndex // GET/POST /api/v1/locate
-	LocateSQL LocateSQL   // ?engine=postgis on GET /api/v1/locate
-	Regions   RegionStore // /api/v1/regions, /api/v1/buildings/:id
-	Stats     StatsStore  // /api/v1/stats
+	Locator   LocateIndex  // GET/POST /api/v1/locate
+	LocateSQL LocateSQL    // ?engine=postgis on GET /api/v1/locate
+	Regions   RegionStore  // /api/v1/regions, /api/v1/buildings/:id
+	Stats     StatsStore   // /api/v1/stats
+	Features  FeatureStore // /api/v1/collections…
 }
 
 // routeQuery registers the query routes.
@@ -34,6 +35,12 @@ func (s *Server) routeQuery(d *Query) {
 	if d.Stats != nil {
 		h.statsCache = newStatsCache(d.Stats)
 		v1.GET("/stats", h.stats)
+	}
+	if d.Features != nil {
+		v1.GET("/collections", h.collections)
+		v1.GET("/collections/:layer", h.collection)
+		v1.GET("/collections/:layer/items", h.items)
+		v1.GET("/collections/:layer/items/:id", h.item)
 	}
 }
 

@@ -1,0 +1,149 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wangge/wangge/postgis"
+)
+
+// FeatureStore reads layers as features (postgis.DB).
+type FeatureStore interface {
+	Features(ctx context.Context, q postgis.FeatureQuery) (postgis.FeaturePage, error)
+	Feature(ctx context.Context, c postgis.Collection, id string) (postgis.Feature, error)
+}
+
+// Page sizes: limit defaults to 100 and is capped at 1,000 (a larger
+// limit is served as 1,000, as OGC API – Features allows; links then
+// carry the cap).
+const (
+	defaultFeatureLimit = 100
+	maxFeatureLimit     = 1000
+)
+
+type link struct {
+	Href  string `json:"href"`
+	Rel   string `json:"rel"`
+	Type  string `json:"type,omitempty"`
+	Title string `json:"title,omitempty"`
+}
+
+type collectionJSON struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	ItemType    string `json:"itemType"`
+	Links       []link `json:"links"`
+}
+
+func collectionBody(c *gin.Context, col postgis.Collection) collectionJSON {
+	self := baseURL(c) + "/api/v1/collections/" + col.ID
+	return collectionJSON{ID: col.ID, Title: col.Title, Description: col.Description, ItemType: "feature",
+		Links: []link{{Href: self, Rel: "self", Type: "application/json"},
+			{Href: self + "/items", Rel: "items", Type: "application/geo+json"}}}
+}
+
+// collections: GET /api/v1/collections
+func (h *queryHandlers) collections(c *gin.Context) {
+	cols := postgis.Collections()
+	out := make([]collectionJSON, len(cols))
+	for i, col := range cols {
+		out[i] = collectionBody(c, col)
+	}
+	c.JSON(http.StatusOK, gin.H{"collections": out,
+		"links": []link{{Href: baseURL(c) + "/api/v1/collections", Rel: "self", Type: "application/json"}}})
+}
+
+// collection: GET /api/v1/collections/:layer
+func (h *queryHandlers) collection(c *gin.Context) {
+	col, err := postgis.CollectionByID(c.Param("layer"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, collectionBody(c, col))
+}
+
+type featureCollectionJSON struct {
+	Type           string            `json:"type"`
+	Features       []postgis.Feature `json:"features"`
+	NumberMatched  int64             `json:"numberMatched"`
+	NumberReturned int               `json:"numberReturned"`
+	TimeStamp      time.Time         `json:"timeStamp"`
+	Links          []link            `json:"links"`
+}
+
+// items: GET /api/v1/collections/:layer/items?bbox=&limit=&offset=&datetime=
+func (h *queryHandlers) items(c *gin.Context) {
+	col, err := postgis.CollectionByID(c.Param("layer"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	q, err := parseItems(c.Request.URL.Query(), col)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	page, err := h.d.Features.Features(c.Request.Context(), q)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := featureCollectionJSON{Type: "FeatureCollection", Features: page.Features, NumberMatched: page.Matched,
+		NumberReturned: len(page.Features), TimeStamp: time.Now().UTC()}
+	if out.Features == nil {
+		out.Features = []postgis.Feature{}
+	}
+	out.Links = pageLinks(c, q, page.Matched)
+	c.Header("Content-Type", "application/geo+json")
+	c.JSON(http.StatusOK, out)
+}
+
+// pageLinks are self, and next/prev where there is such a page.
+func pageLinks(c *gin.Context, q postgis.FeatureQuery, matched int64) []link {
+	at := func(offset int) string {
+		v := url.Values{}
+		for k, vs := range c.Request.URL.Query() {
+			v[k] = vs
+		}
+		v.Set("limit", strconv.Itoa(q.Limit))
+		v.Set("offset", strconv.Itoa(offset))
+		return baseURL(c) + c.Request.URL.Path + "?" + v.Encode()
+	}
+	const geo = "application/geo+json"
+	links := []link{{Href: at(q.Offset), Rel: "self", Type: geo}}
+	if int64(q.Offset+q.Limit) < matched {
+		links = append(links, link{Href: at(q.Offset + q.Limit), Rel: "next", Type: geo})
+	}
+	if q.Offset > 0 {
+		links = append(links, link{Href: at(max(q.Offset-q.Limit, 0)), Rel: "prev", Type: geo})
+	}
+	return links
+}
+
+// item: GET /api/v1/collections/:layer/items/:id
+func (h *queryHandlers) item(c *gin.Context) {
+	col, err := postgis.CollectionByID(c.Param("layer"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	f, err := h.d.Features.Feature(c.Request.Context(), col, c.Param("id"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	self := baseURL(c) + c.Request.URL.Path
+	c.Header("Content-Type", "application/geo+json")
+	c.JSON(http.StatusOK, struct {
+		postgis.Feature
+		Links []link `json:"links"`
+	}{f, []link{{Href: self, Rel: "self", Type: "application/geo+json"},
+		{Href: baseURL(c) + "/api/v1/collections/" + col.ID, Rel: "collection", Type: "application/json"}}})
+}

@@ -1,0 +1,204 @@
+package postgis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wangge/wangge"
+)
+
+// Collection is a layer served as OGC API – Features items.
+type Collection struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Temporal    bool   `json:"-"` // datetime filters apply (on timeCol)
+
+	table    string // FROM clause
+	where    string // always-on filter ("" = none)
+	idCol    string // text or bigint
+	textID   bool   // codes, not numbers
+	timeCol  string
+	propsSQL string // a jsonb expression of the row's properties (never PII)
+}
+
+// collections are the one-map layers. Residents and households are not
+// here: they are PII, reachable only masked through /buildings/{id}.
+var collections = []Collection{
+	regionCollection("districts", "Districts 区县", "district"),
+	regionCollection("streets", "Streets and towns 街道乡镇", "street"),
+	regionCollection("communities", "Communities and villages 社区村", "community"),
+	{ID: "grids", Title: "Grids 网格", Description: "Active grids with their resident counts", Temporal: true,
+		table: "grids", where: "status = 'active'", idCol: "code", textID: true, timeCol: "updated_at",
+		propsSQL: `jsonb_build_object('code', code, 'name', name, 'community_code', community_code, 'version', version,
+			'households', households, 'residents', residents, 'updated_at', updated_at)`},
+	{ID: "parcels", Title: "Parcels 地块", Description: "Land parcels, the atoms grids are made of",
+		table: "parcels", idCol: "id", propsSQL: `jsonb_build_object('grid_code', grid_code, 'land_use', land_use)`},
+	{ID: "buildings", Title: "Buildings 房屋", Description: "Buildings with household and resident counts (no PII)",
+		table: "buildings", idCol: "id", propsSQL: `jsonb_build_object('grid_code', grid_code, 'address', address,
+			'name', name, 'use', use, 'floors', floors, 'built_year', built_year, 'households', households,
+			'residents', residents)`},
+	{ID: "objects", Title: "City components 部件", Description: "Hydrants, manholes, street lights, cameras, sensors…",
+		table: "objects", idCol: "id", propsSQL: `jsonb_build_object('category', category, 'category_code', category_code,
+			'grid_code', grid_code, 'building_id', building_id, 'device_id', device_id, 'status', status,
+			'installed_on', installed_on)`},
+	{ID: "posts", Title: "Responder posts 站点", Description: "Police, fire, medical, community and micro fire stations",
+		table: "posts", idCol: "id", propsSQL: `jsonb_build_object('kind', kind, 'name', name, 'address', address,
+			'phone', phone, 'grid_code', grid_code)`},
+	{ID: "events", Title: "Events 事件", Description: "Incidents and cases (no reporter); datetime filters reported_at",
+		Temporal: true, table: "events", idCol: "id", timeCol: "reported_at",
+		propsSQL: `jsonb_build_object('category_code', category_code, 'status', status, 'tier', tier, 'source', source,
+			'priority', priority, 'grid_code', grid_code, 'address', address, 'description', description,
+			'reported_at', reported_at, 'deadline_at', deadline_at, 'closed_at', closed_at)`},
+}
+
+func regionCollection(id, title, level string) Collection {
+	return Collection{ID: id, Title: title, Description: "Regions of level " + level, Temporal: true,
+		table: "regions", where: "level = '" + level + "'", idCol: "code", textID: true, timeCol: "updated_at",
+		propsSQL: `jsonb_build_object('code', code, 'name', name, 'level', level, 'kind', kind,
+			'parent_code', parent_code, 'updated_at', updated_at)`}
+}
+
+// Collections lists the layers served as features.
+func Collections() []Collection { return collections }
+
+// CollectionByID finds a layer; unknown ones are not found.
+func CollectionByID(id string) (Collection, error) {
+	for _, c := range collections {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	names := make([]string, len(collections))
+	for i, c := range collections {
+		names[i] = c.ID
+	}
+	return Collection{}, fmt.Errorf("collection %q: %w (known: %s)", id, wangge.ErrNotFound, strings.Join(names, ", "))
+}
+
+// FeatureQuery selects a page of a collection's items.
+type FeatureQuery struct {
+	BBox       *[4]float64 // min lon, min lat, max lon, max lat
+	From, To   *time.Time  // datetime: inclusive bounds, nil = open
+	Limit      int
+	Offset     int
+	Collection Collection
+}
+
+// Feature is one GeoJSON feature.
+type Feature struct {
+	Type       string          `json:"type"`
+	ID         any             `json:"id"`
+	Geometry   json.RawMessage `json:"geometry"`
+	Properties json.RawMessage `json:"properties"`
+}
+
+// FeaturePage is one page of items and how many match in all.
+type FeaturePage struct {
+	Features []Feature
+	Matched  int64
+}
+
+func (q FeatureQuery) where() (string, []any) {
+	c := q.Collection
+	var conds []string
+	var args []any
+	if c.where != "" {
+		conds = append(conds, c.where)
+	}
+	if q.BBox != nil {
+		args = append(args, q.BBox[0], q.BBox[1], q.BBox[2], q.BBox[3])
+		conds = append(conds, fmt.Sprintf("ST_Intersects(geom, ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326))",
+			len(args)-3, len(args)-2, len(args)-1, len(args)))
+	}
+	if q.From != nil {
+		args = append(args, *q.From)
+		conds = append(conds, fmt.Sprintf("%s >= $%d", c.timeCol, len(args)))
+	}
+	if q.To != nil {
+		args = append(args, *q.To)
+		conds = append(conds, fmt.Sprintf("%s <= $%d", c.timeCol, len(args)))
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Features reads one page of a collection (ordered by id, so pages are
+// stable) and the number of matching items.
+func (db *DB) Features(ctx context.Context, q FeatureQuery) (FeaturePage, error) {
+	c := q.Collection
+	where, args := q.where()
+	var page FeaturePage
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM `+c.table+where, args...).Scan(&page.Matched); err != nil {
+		return page, fmt.Errorf("postgis: features %s: count: %w", c.ID, err)
+	}
+	args = append(args, q.Limit, q.Offset)
+	sql := fmt.Sprintf(`SELECT %s::text, ST_AsGeoJSON(geom, 7), %s FROM %s%s ORDER BY %s LIMIT $%d OFFSET $%d`,
+		c.idCol, c.propsSQL, c.table, where, c.idCol, len(args)-1, len(args))
+	rows, err := db.Pool.Query(ctx, sql, args...)
+	if err != nil {
+		return page, fmt.Errorf("postgis: features %s: %w", c.ID, err)
+	}
+	page.Features, err = pgx.CollectRows(rows, c.scanFeature)
+	if err != nil {
+		return page, fmt.Errorf("postgis: features %s: %w", c.ID, err)
+	}
+	return page, nil
+}
+
+// Feature reads one item by id (a code for regions and grids).
+func (db *DB) Feature(ctx context.Context, c Collection, id string) (Feature, error) {
+	var key any = id
+	if !c.textID {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || n < 1 {
+			return Feature{}, wangge.Invalid("id", "%s ids are positive integers, got %q", c.ID, id)
+		}
+		key = n
+	}
+	where := " WHERE " + c.idCol + " = $1"
+	if c.where != "" {
+		where += " AND " + c.where
+	}
+	rows, err := db.Pool.Query(ctx, fmt.Sprintf(`SELECT %s::text, ST_AsGeoJSON(geom, 7), %s FROM %s%s`,
+		c.idCol, c.propsSQL, c.table, where), key)
+	if err != nil {
+		return Feature{}, fmt.Errorf("postgis: feature %s/%s: %w", c.ID, id, err)
+	}
+	f, err := pgx.CollectExactlyOneRow(rows, c.scanFeature)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, fmt.Errorf("postgis: feature %s/%s: %w", c.ID, id, wangge.ErrNotFound)
+	}
+	if err != nil {
+		return f, fmt.Errorf("postgis: feature %s/%s: %w", c.ID, id, err)
+	}
+	return f, nil
+}
+
+func (c Collection) scanFeature(row pgx.CollectableRow) (Feature, error) {
+	var (
+		id          string
+		geom, props []byte
+	)
+	if err := row.Scan(&id, &geom, &props); err != nil {
+		return Feature{}, err
+	}
+	f := Feature{Type: "Feature", ID: id, Geometry: geom, Properties: props}
+	if !c.textID {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			return f, err
+		}
+		f.ID = n
+	}
+	return f, nil
+}
