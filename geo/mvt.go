@@ -1,8 +1,10 @@
 package geo
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
@@ -37,6 +39,17 @@ type MVTLayer struct {
 	valIdx   map[any]uint32
 	features [][]byte
 	buf      []uint32 // scratch: geometry commands
+
+	cell  float64 // > 0: points are counted per cell of this size (tile units)
+	cells map[[2]int32]*pointCell
+}
+
+// pointCell is one cell of a counting layer: its points' sum and count,
+// and the smallest id, which orders the cells.
+type pointCell struct {
+	sx, sy float64
+	n      int64
+	first  uint64
 }
 
 // NewMVTLayer starts layer name for tile z/x/y. simplifyPx is the
@@ -44,6 +57,16 @@ type MVTLayer struct {
 func NewMVTLayer(name string, z, x, y uint32, simplifyPx float64) *MVTLayer {
 	return &MVTLayer{name: name, z: z, x: x, y: y, simplify: simplifyPx,
 		keyIdx: map[string]uint32{}, valIdx: map[any]uint32{}}
+}
+
+// NewMVTCountLayer starts a layer that draws one point per cell of
+// cellPx × cellPx tile units, at the mean of the points in it, with their
+// number as "count": a dense layer at low zoom stays a small tile and still
+// shows where things are.
+func NewMVTCountLayer(name string, z, x, y uint32, cellPx float64) *MVTLayer {
+	l := NewMVTLayer(name, z, x, y, 0)
+	l.cell, l.cells = cellPx, map[[2]int32]*pointCell{}
+	return l
 }
 
 // Len is the number of features added so far.
@@ -68,8 +91,16 @@ func (l *MVTLayer) AddWKB(id uint64, geomWKB []byte, props []Prop) (bool, error)
 
 // Add adds a feature from a WGS-84 geometry (points, polygons and their
 // multi forms; lines likewise).
+// On a counting layer it counts the point (props are not kept).
 func (l *MVTLayer) Add(id uint64, g orb.Geometry, props []Prop) (bool, error) {
-	g = l.project(g)
+	if l.cell > 0 {
+		return l.count(id, g), nil
+	}
+	return l.addProjected(id, l.project(g), props)
+}
+
+// addProjected adds a feature already in tile units.
+func (l *MVTLayer) addProjected(id uint64, g orb.Geometry, props []Prop) (bool, error) {
 	box := orb.Bound{Min: orb.Point{-MVTBuffer, -MVTBuffer}, Max: orb.Point{MVTExtent + MVTBuffer, MVTExtent + MVTBuffer}}
 	if !g.Bound().Intersects(box) {
 		return false, nil
@@ -122,6 +153,39 @@ func (l *MVTLayer) Add(id uint64, g orb.Geometry, props []Prop) (bool, error) {
 	return true, nil
 }
 
+// count adds a point to its cell; other geometries and points outside
+// the tile (cells belong to the tile that holds their points) are skipped.
+func (l *MVTLayer) count(id uint64, g orb.Geometry) bool {
+	p, ok := l.project(g).(orb.Point)
+	if !ok || p[0] < 0 || p[1] < 0 || p[0] >= MVTExtent || p[1] >= MVTExtent {
+		return false
+	}
+	k := [2]int32{int32(p[0] / l.cell), int32(p[1] / l.cell)}
+	c := l.cells[k]
+	if c == nil {
+		c = &pointCell{first: id}
+		l.cells[k] = c
+	}
+	c.sx, c.sy, c.n = c.sx+p[0], c.sy+p[1], c.n+1
+	c.first = min(c.first, id)
+	return true
+}
+
+// flushCells turns the counted cells into features, ids 1..n in the order
+// of each cell's smallest point id (stable for the same data).
+func (l *MVTLayer) flushCells() {
+	cs := make([]*pointCell, 0, len(l.cells))
+	for _, c := range l.cells {
+		cs = append(cs, c)
+	}
+	slices.SortFunc(cs, func(a, b *pointCell) int { return cmp.Compare(a.first, b.first) })
+	for i, c := range cs {
+		// Cannot fail: an int64 count and a point inside the tile.
+		_, _ = l.addProjected(uint64(i+1), orb.Point{c.sx / float64(c.n), c.sy / float64(c.n)}, []Prop{{Key: "count", Value: c.n}})
+	}
+	l.cell, l.cells = 0, nil // flushed once: a second AppendTo repeats the features
+}
+
 func (l *MVTLayer) key(k string) uint32 {
 	if i, ok := l.keyIdx[k]; ok {
 		return i
@@ -145,6 +209,9 @@ func (l *MVTLayer) value(v any) uint32 {
 // AppendTo appends the layer as field 3 of a Tile message (tiles are
 // concatenations of layers); an empty layer appends nothing.
 func (l *MVTLayer) AppendTo(tile []byte) []byte {
+	if l.cell > 0 {
+		l.flushCells()
+	}
 	if len(l.features) == 0 {
 		return tile
 	}

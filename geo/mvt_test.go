@@ -162,3 +162,22 @@ func BenchmarkMVTGrids(b *testing.B) {
 		_ = l.AppendTo(nil)
 	}
 }
+
+func TestMVTCountLayerCountsPerCell(t *testing.T) {
+	b := tileBound()
+	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
+	at := func(fx, fy float64) orb.Point { return orb.Point{b.Min[0] + fx*w, b.Max[1] - fy*h} }
+	l := geo.NewMVTCountLayer("objects", tz, tx, ty, 64)
+	for i, p := range []orb.Point{at(0.5001, 0.5001), at(0.1, 0.1), at(0.5002, 0.5002), at(1.5, 0.5)} {
+		l.Add(uint64(10-i), p, nil) //nolint:errcheck // counted below
+	}
+	got := map[string]string{}
+	for _, f := range decode(t, l.AppendTo(nil))[0].Features {
+		got[fmt.Sprint(f.ID)] = fmt.Sprint(f.Properties["count"])
+	}
+	// Cells ordered by their smallest point id: the 0.5 cell (ids 10, 8)
+	// comes before the 0.1 cell (id 9); the point outside the tile is not counted.
+	if fmt.Sprint(got) != "map[1:2 2:1]" {
+		t.Errorf("cells %v, want map[1:2 2:1]", got)
+	}
+}

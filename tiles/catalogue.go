@@ -68,12 +68,15 @@ var layers = []Layer{
 	{"communities", "社区/村 communities and villages", 9, MaxZoom, []Field{fCode, fName, {"kind", "String", "urban or rural"}}, 7},
 	// Below z10 the core's grids do not fit a 500 KB tile (z8: 1.4 MB).
 	{"grids", "网格 grids", 11, MaxZoom, []Field{fCode, fName, {"version", "Number", "boundary version"}, fHouse, fRes, fTagged}, 10},
-	// Parcels and objects from z13: a core z12 tile holds 0.9 MB of parcels.
+	// Parcels from z13: a core z12 tile holds 0.9 MB of parcels.
 	{"parcels", "地块 land parcels", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"land_use", "String", "land use"}}, 13},
 	{"buildings", "房屋 buildings", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"use", "String", "use"},
 		{"floors", "Number", "floors"}, fHouse, fRes, fTagged}, 12},
-	{"objects", "部件 city components", 14, MaxZoom, []Field{{"category", "String", "category"},
-		{"category_code", "String", "4-digit category code"}, {"status", "String", "normal, fault, alarm or offline"}}, 13},
+	// Objects are single points from z15; below, one point per cell with a
+	// count (a core z13 tile holds 0.6 MB of single components at scale 1).
+	{"objects", "部件 city components (below z15: counts per cell)", 15, MaxZoom, []Field{{"category", "String", "category"},
+		{"category_code", "String", "4-digit category code"}, {"status", "String", "normal, fault, alarm or offline"},
+		{"count", "Number", "components in the cell (below z15)"}}, 13},
 	{"posts", "站点 responder posts", 10, MaxZoom, []Field{{"kind", "String", "police, fire, medical, community or micro_fire"}, fName}, 0},
 }
 

@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sort"
@@ -56,7 +57,8 @@ func TestOnemapTilesDecodeWithNode(t *testing.T) {
 		10: {"communities", "districts", "posts", "streets"},
 		12: {"communities", "districts", "grids", "posts", "streets"},
 		// Posts lie north of this tile, grid 2 east of it.
-		14: {"buildings", "communities", "districts", "grids", "objects", "parcels", "streets"},
+		14: {"buildings", "communities", "districts", "grids", "parcels", "streets"},
+		15: {"buildings", "communities", "districts", "grids", "objects", "parcels", "streets"},
 		16: {"buildings", "communities", "districts", "grids", "parcels", "streets"},
 	}
 	rawTiles := map[string][]byte{}
@@ -111,6 +113,34 @@ func TestOnemapTilesDecodeWithNode(t *testing.T) {
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	if d := cmp.Diff([]int64{101, 102}, ids); d != "" {
 		t.Errorf("z14 building ids (-want +got):\n%s", d)
+	}
+
+	// Below z15 the objects source counts components per cell: the two
+	// fixture objects (in two z13 tiles) give counts that add up to 2.
+	objects, _ := s.Catalogue().Source("objects")
+	byTile := map[string][]byte{}
+	for _, p := range [][2]float64{{106.5630, 29.5530}, {106.5715, 29.5515}} {
+		t13 := tileAt(p[0], p[1], 13)
+		byTile[fmt.Sprintf("objects-%d-%d", t13.X, t13.Y)], _ = raw(t, s, objects.Name, t13)
+	}
+	if len(byTile) != 2 {
+		t.Fatalf("the fixture objects share a z13 tile: the check below counts one twice")
+	}
+	var cells []decodedFeature
+	for _, layers := range decodeWithNode(t, byTile) {
+		cells = append(cells, layers["objects"].Features...)
+	}
+	var sum float64
+	for _, f := range cells {
+		checkFeature(t, 13, "objects", f)
+		n, _ := f.Properties["count"].(float64)
+		sum += n
+		if len(f.Properties) != 1 {
+			t.Errorf("count cell %d carries %v, want only count", f.ID, f.Properties)
+		}
+	}
+	if sum != 2 {
+		t.Errorf("objects z13 cells %v: counts add up to %v, want 2", cells, sum)
 	}
 }
 
