@@ -102,12 +102,14 @@ func (l *MVTLayer) Add(id uint64, g orb.Geometry, props []Prop) (bool, error) {
 // addProjected adds a feature already in tile units.
 func (l *MVTLayer) addProjected(id uint64, g orb.Geometry, props []Prop) (bool, error) {
 	box := orb.Bound{Min: orb.Point{-MVTBuffer, -MVTBuffer}, Max: orb.Point{MVTExtent + MVTBuffer, MVTExtent + MVTBuffer}}
-	if !g.Bound().Intersects(box) {
+	gb := g.Bound()
+	if !gb.Intersects(box) {
 		return false, nil
 	}
-	g = clip.Geometry(box, g)
-	if g == nil {
-		return false, nil
+	if !box.Contains(gb.Min) || !box.Contains(gb.Max) { // most features lie inside: no copy
+		if g = clip.Geometry(box, g); g == nil {
+			return false, nil
+		}
 	}
 	if l.simplify > 0 {
 		switch g.(type) {
