@@ -1,0 +1,393 @@
+package postgis
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/geo"
+)
+
+// gridEdit runs a plan's operations inside one transaction: it moves
+// parcels between grids (cutting some first) and then moves what stands on
+// them. A preview rolls the transaction back; an apply finishes and commits
+// it. Both run the same statements, so a preview's figures are what the
+// apply does to grids of the same versions.
+type gridEdit struct {
+	tx        pgx.Tx
+	community string
+	grids     map[string]*editGrid // the community's grids at the start
+	before    map[string][]int64   // parcels per grid at the start
+	areaM2    float64              // the community's parcels' area at the start
+	touched   []string             // grids an operation changed, in order
+	created   []string             // grids a split made
+	retired   map[string]string    // grid merged away → the grid it joined
+	nextID    int64                // next parcel id for cut pieces (0: not allocated yet)
+}
+
+type editGrid struct {
+	ID      int64
+	Name    string
+	Version int
+	Status  string
+}
+
+// idLock serialises the allocation of new grid and parcel ids (max + 1)
+// between plans of different communities.
+const idLock = 0x7767_6964 // "wgid"
+
+func communityLock(code string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("grid-plan:" + code))
+	return int64(h.Sum64())
+}
+
+// beginEdit loads the community's grids and parcels under the community's
+// advisory lock (so previews and applies of one community never interleave
+// their row updates); lock also takes the grids' row locks in code order.
+func beginEdit(ctx context.Context, tx pgx.Tx, community string, lock bool) (*gridEdit, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, communityLock(community)); err != nil {
+		return nil, fmt.Errorf("postgis: plan lock: %w", err)
+	}
+	e := &gridEdit{tx: tx, community: community, grids: map[string]*editGrid{}, before: map[string][]int64{},
+		retired: map[string]string{}}
+	q := `SELECT code, id, name, version, status FROM grids WHERE community_code = $1 ORDER BY code`
+	if lock {
+		// NO KEY UPDATE: parcels' foreign keys (KEY SHARE) are not blocked.
+		q += ` FOR NO KEY UPDATE`
+	}
+	rows, err := tx.Query(ctx, q, community)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: plan grids: %w", err)
+	}
+	var (
+		code string
+		g    editGrid
+	)
+	_, err = pgx.ForEachRow(rows, []any{&code, &g.ID, &g.Name, &g.Version, &g.Status}, func() error {
+		gg := g
+		e.grids[code] = &gg
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgis: plan grids: %w", err)
+	}
+	if len(e.grids) == 0 {
+		return nil, fmt.Errorf("community %s has no grids: %w", community, wangge.ErrNotFound)
+	}
+	rows, err = tx.Query(ctx, `SELECT grid_code, array_agg(id ORDER BY id), sum(ST_Area(geom::geography))
+		FROM parcels WHERE community_code = $1 GROUP BY 1`, community)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: plan parcels: %w", err)
+	}
+	var (
+		ids  []int64
+		area float64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&code, &ids, &area}, func() error {
+		e.before[code] = ids
+		e.areaM2 += area
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgis: plan parcels: %w", err)
+	}
+	return e, nil
+}
+
+func (e *gridEdit) touch(codes ...string) {
+	for _, c := range codes {
+		if !slices.Contains(e.touched, c) {
+			e.touched = append(e.touched, c)
+		}
+	}
+}
+
+// active refuses a grid that is not an active grid of the community.
+func (e *gridEdit) active(op int, code string) error {
+	g, ok := e.grids[code]
+	switch {
+	case !ok:
+		return geo.Refuse(op, code, "unknown_grid", nil, "grid %s is not a grid of community %s", code, e.community)
+	case g.Status != "active":
+		return geo.Refuse(op, code, "retired", nil, "grid %s is retired", code)
+	case e.retired[code] != "":
+		return geo.Refuse(op, code, "retired", nil, "grid %s is merged into %s earlier in this plan", code, e.retired[code])
+	}
+	return nil
+}
+
+// run applies the operations in order.
+func (e *gridEdit) run(ctx context.Context, ops []geo.GridOp) error {
+	for i, op := range ops {
+		var err error
+		switch op.Kind {
+		case geo.OpReassign:
+			err = e.reassign(ctx, i, op.Parcels, op.To)
+		case geo.OpMerge:
+			err = e.merge(ctx, i, op.From, op.To)
+		case geo.OpSplit:
+			err = e.split(ctx, i, op.Grid, op.Line)
+		case geo.OpDraw:
+			err = e.draw(ctx, i, op.Grid, op.Boundary)
+		default:
+			err = geo.Refuse(i, "", "shape", nil, "operation %d: unknown op %q", i, op.Kind)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *gridEdit) reassign(ctx context.Context, op int, parcels []int64, to string) error {
+	if err := e.active(op, to); err != nil {
+		return err
+	}
+	rows, err := e.tx.Query(ctx, `SELECT id, grid_code, community_code, ST_X(c), ST_Y(c)
+		FROM parcels, ST_PointOnSurface(geom) c WHERE id = ANY($1)`, parcels)
+	if err != nil {
+		return fmt.Errorf("postgis: plan parcels: %w", err)
+	}
+	var (
+		id         int64
+		grid, comm string
+		x, y       float64
+		found      = map[int64]bool{}
+		from       []string
+		probs      []geo.Problem
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &grid, &comm, &x, &y}, func() error {
+		found[id] = true
+		if comm != e.community {
+			p := orb.Point{x, y}
+			probs = append(probs, geo.Problem{Op: op, Grid: grid, Rule: "outside_community", Near: &p,
+				Reason: fmt.Sprintf("parcel %d lies in community %s, outside community %s", id, comm, e.community)})
+		} else if grid != to {
+			from = append(from, grid)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgis: plan parcels: %w", err)
+	}
+	for _, id := range parcels {
+		if !found[id] {
+			probs = append(probs, geo.Problem{Op: op, Rule: "unknown_parcel", Reason: fmt.Sprintf("parcel %d does not exist", id)})
+		}
+	}
+	if len(probs) > 0 {
+		return &geo.PlanError{Problems: probs}
+	}
+	if _, err := e.tx.Exec(ctx, `UPDATE parcels SET grid_code = $2 WHERE id = ANY($1) AND grid_code <> $2`, parcels, to); err != nil {
+		return fmt.Errorf("postgis: reassign parcels: %w", err)
+	}
+	e.touch(from...)
+	e.touch(to)
+	return nil
+}
+
+func (e *gridEdit) merge(ctx context.Context, op int, from, to string) error {
+	for _, g := range []string{from, to} {
+		if err := e.active(op, g); err != nil {
+			return err
+		}
+	}
+	// Adjacent: the two outlines (as the plan has left them) share an edge
+	// at least 1 m long, not just a corner.
+	var (
+		shared float64
+		x, y   float64
+	)
+	err := e.tx.QueryRow(ctx, `WITH a AS (SELECT ST_Union(geom) g FROM parcels WHERE grid_code = $1),
+		b AS (SELECT ST_Union(geom) g FROM parcels WHERE grid_code = $2)
+		SELECT coalesce(ST_Length(ST_CollectionExtract(ST_Intersection(a.g, b.g), 2)::geography), 0),
+		       ST_X(ST_PointOnSurface(a.g)), ST_Y(ST_PointOnSurface(a.g)) FROM a, b`, from, to).Scan(&shared, &x, &y)
+	if err != nil {
+		return fmt.Errorf("postgis: merge %s into %s: %w", from, to, err)
+	}
+	if shared < 1 {
+		p := orb.Point{x, y}
+		return geo.Refuse(op, from, "not_adjacent", &p, "grids %s and %s are not adjacent (shared edge %.1f m)", from, to, shared)
+	}
+	if _, err := e.tx.Exec(ctx, `UPDATE parcels SET grid_code = $2 WHERE grid_code = $1`, from, to); err != nil {
+		return fmt.Errorf("postgis: merge %s into %s: %w", from, to, err)
+	}
+	for old, into := range e.retired { // an earlier merge into the grid now retired
+		if into == from {
+			e.retired[old] = to
+		}
+	}
+	e.retired[from] = to
+	e.touch(from, to)
+	return nil
+}
+
+func lineWKB(ls orb.LineString) []byte {
+	b, err := wkb.Marshal(ls)
+	if err != nil { // a LineString always encodes
+		panic(err)
+	}
+	return b
+}
+
+// allocParcelID hands out ids for the pieces of cut parcels.
+func (e *gridEdit) allocParcelID(ctx context.Context) (int64, error) {
+	if e.nextID == 0 {
+		if _, err := e.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(idLock)); err != nil {
+			return 0, fmt.Errorf("postgis: id lock: %w", err)
+		}
+		if err := e.tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) + 1 FROM parcels`).Scan(&e.nextID); err != nil {
+			return 0, fmt.Errorf("postgis: parcel ids: %w", err)
+		}
+	}
+	id := e.nextID
+	e.nextID++
+	return id, nil
+}
+
+// cutParcels cuts the parcels of grid that line crosses: the largest piece
+// keeps the parcel's id, the others become new parcels of the same grid
+// and land use; buildings go to the piece holding their centroid.
+func (e *gridEdit) cutParcels(ctx context.Context, grid string, line []byte) error {
+	rows, err := e.tx.Query(ctx, `SELECT p.id, ST_AsEWKB(d.geom)
+		FROM parcels p, LATERAL (SELECT (ST_Dump(ST_Split(p.geom, ST_GeomFromWKB($2, 4326)))).geom) d
+		WHERE p.grid_code = $1 AND ST_Intersects(p.geom, ST_GeomFromWKB($2, 4326))
+		ORDER BY p.id, ST_Area(d.geom) DESC`, grid, line)
+	if err != nil {
+		return fmt.Errorf("postgis: cut parcels: %w", err)
+	}
+	type piece struct {
+		parcel int64
+		geom   []byte
+	}
+	var (
+		pieces []piece
+		pc     piece
+	)
+	_, err = pgx.ForEachRow(rows, []any{&pc.parcel, &pc.geom}, func() error {
+		pieces = append(pieces, piece{pc.parcel, slices.Clone(pc.geom)})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgis: cut parcels: %w", err)
+	}
+	for i := 0; i < len(pieces); {
+		j := i + 1
+		for j < len(pieces) && pieces[j].parcel == pieces[i].parcel {
+			j++
+		}
+		if j-i > 1 { // the line really cuts it
+			id := pieces[i].parcel
+			ids := []int64{id}
+			if _, err := e.tx.Exec(ctx, `UPDATE parcels SET geom = ST_Multi(ST_GeomFromEWKB($2)) WHERE id = $1`, id, pieces[i].geom); err != nil {
+				return fmt.Errorf("postgis: cut parcel %d: %w", id, err)
+			}
+			for _, p := range pieces[i+1 : j] {
+				nid, err := e.allocParcelID(ctx)
+				if err != nil {
+					return err
+				}
+				if _, err := e.tx.Exec(ctx, `INSERT INTO parcels (id, grid_code, community_code, land_use, geom)
+					SELECT $2, grid_code, community_code, land_use, ST_Multi(ST_GeomFromEWKB($3)) FROM parcels WHERE id = $1`,
+					id, nid, p.geom); err != nil {
+					return fmt.Errorf("postgis: cut parcel %d: %w", id, err)
+				}
+				ids = append(ids, nid)
+			}
+			// A building follows its centroid; one whose centroid falls
+			// outside (an L shape) goes to the nearest piece.
+			if _, err := e.tx.Exec(ctx, `UPDATE buildings b SET parcel_id = (
+					SELECT p.id FROM parcels p WHERE p.id = ANY($2)
+					ORDER BY ST_Distance(p.geom, ST_Centroid(b.geom)), p.id LIMIT 1)
+				WHERE b.parcel_id = $1`, id, ids); err != nil {
+				return fmt.Errorf("postgis: cut parcel %d: buildings: %w", id, err)
+			}
+		}
+		i = j
+	}
+	return nil
+}
+
+func (e *gridEdit) split(ctx context.Context, op int, grid string, ls orb.LineString) error {
+	if err := e.active(op, grid); err != nil {
+		return err
+	}
+	line := lineWKB(ls)
+	rows, err := e.tx.Query(ctx, `SELECT ST_AsEWKB(d.geom), ST_Area(d.geom::geography) FROM
+		(SELECT (ST_Dump(ST_Split(ST_Union(geom), ST_GeomFromWKB($2, 4326)))).geom FROM parcels WHERE grid_code = $1) d
+		ORDER BY 2 DESC`, grid, line)
+	if err != nil {
+		return fmt.Errorf("postgis: split %s: %w", grid, err)
+	}
+	var sides [][]byte
+	var (
+		g []byte
+		a float64
+	)
+	if _, err = pgx.ForEachRow(rows, []any{&g, &a}, func() error { sides = append(sides, slices.Clone(g)); return nil }); err != nil {
+		return fmt.Errorf("postgis: split %s: %w", grid, err)
+	}
+	start := ls[0]
+	switch {
+	case len(sides) < 2:
+		return geo.Refuse(op, grid, "no_cut", &start, "the line does not cut grid %s in two (draw it across the grid, edge to edge)", grid)
+	case len(sides) > 2:
+		return geo.Refuse(op, grid, "many_cuts", &start, "the line cuts grid %s into %d pieces (cross it once)", grid, len(sides))
+	}
+	if err := e.cutParcels(ctx, grid, line); err != nil {
+		return err
+	}
+	code, err := e.newGrid(ctx, sides[1])
+	if err != nil {
+		return err
+	}
+	// Every parcel now lies on one side: its inner point tells which.
+	if _, err := e.tx.Exec(ctx, `UPDATE parcels SET grid_code = $2
+		WHERE grid_code = $1 AND ST_Intersects(ST_GeomFromEWKB($3), ST_PointOnSurface(geom))`, grid, code, sides[1]); err != nil {
+		return fmt.Errorf("postgis: split %s: %w", grid, err)
+	}
+	e.touch(grid, code)
+	return nil
+}
+
+// newGrid inserts the next grid of the community in code sequence, with
+// provisional geometry (the finish step sets the union of its parcels).
+func (e *gridEdit) newGrid(ctx context.Context, geom []byte) (string, error) {
+	seq := 0
+	for code := range e.grids {
+		var n int
+		fmt.Sscanf(code[12:], "%d", &n)
+		seq = max(seq, n)
+	}
+	seq++
+	if seq > 999 {
+		return "", geo.Refuse(-1, "", "codes", nil, "community %s has no grid code left (999 used)", e.community)
+	}
+	code := fmt.Sprintf("%s%03d", e.community, seq)
+	name := fmt.Sprintf("第%d网格", seq)
+	if _, err := e.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(idLock)); err != nil {
+		return "", fmt.Errorf("postgis: id lock: %w", err)
+	}
+	var id int64
+	err := e.tx.QueryRow(ctx, `INSERT INTO grids (id, code, community_code, name, geom, updated_by)
+		SELECT coalesce(max(id), 0) + 1, $1, $2, $3, ST_Multi(ST_GeomFromEWKB($4)), 'plan' FROM grids RETURNING id`,
+		code, e.community, name, geom).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("postgis: new grid %s: %w", code, err)
+	}
+	e.grids[code] = &editGrid{ID: id, Name: name, Version: 1, Status: "active"}
+	e.created = append(e.created, code)
+	return code, nil
+}
+
+// draw is not built yet: a free-hand boundary is refused with a reason.
+func (e *gridEdit) draw(_ context.Context, op int, grid string, _ orb.Ring) error {
+	return geo.Refuse(op, grid, "unsupported", nil, "draw is not supported yet: use split and reassign")
+}
