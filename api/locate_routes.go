@@ -17,6 +17,7 @@ type Query struct {
 	Regions   RegionStore  // /api/v1/regions, /api/v1/buildings/:id
 	Stats     StatsStore   // /api/v1/stats
 	Features  FeatureStore // /api/v1/collections…
+	Search    Searcher     // /api/v1/search
 }
 
 // routeQuery registers the query routes.
@@ -41,6 +42,9 @@ func (s *Server) routeQuery(d *Query) {
 		v1.GET("/collections/:layer", h.collection)
 		v1.GET("/collections/:layer/items", h.items)
 		v1.GET("/collections/:layer/items/:id", h.item)
+	}
+	if d.Search != nil {
+		v1.GET("/search", h.search)
 	}
 }
 

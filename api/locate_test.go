@@ -50,7 +50,7 @@ func newQuery(ctx context.Context, db *postgis.DB, log *slog.Logger) (*Query, er
 	if err != nil {
 		return nil, err
 	}
-	return &Query{Locator: loc, LocateSQL: db, Regions: db, Stats: db, Features: db}, nil
+	return &Query{Locator: loc, LocateSQL: db, Regions: db, Stats: db, Features: db, Search: db}, nil
 }
 
 // pointsInGrids is n random points inside grids (and so inside the city).

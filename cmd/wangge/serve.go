@@ -76,7 +76,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		log.Warn("locate and query routes unavailable", "err", err)
 	} else {
 		defer loc.Wait()
-		query = &api.Query{Locator: loc, LocateSQL: db, Regions: db, Stats: db, Features: db}
+		query = &api.Query{Locator: loc, LocateSQL: db, Regions: db, Stats: db, Features: db, Search: db}
 	}
 	defer stopQuery()
 
