@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/paulmach/orb"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/data"
 	"github.com/wangge/wangge/geo"
 	"github.com/wangge/wangge/postgis"
@@ -398,5 +401,138 @@ func TestPlanRefused(t *testing.T) {
 			}
 			t.Log(pe)
 		})
+	}
+}
+
+// reassignable finds a parcel that can move to a neighbouring grid.
+func (f *planFixture) reassignable(t *testing.T, skip ...string) geo.GridOp {
+	t.Helper()
+	for _, pr := range f.pairs(t, true) {
+		if slices.Contains(skip, pr[0]) || slices.Contains(skip, pr[1]) {
+			continue
+		}
+		for _, id := range f.edgeParcels(t, pr[0], pr[1]) {
+			op := geo.GridOp{Kind: geo.OpReassign, Parcels: []int64{id}, To: pr[1]}
+			if _, err := f.create(t, op); err == nil {
+				return op
+			}
+		}
+	}
+	t.Fatal("no parcel could be reassigned")
+	return geo.GridOp{}
+}
+
+func TestPlanHistoryRevert(t *testing.T) {
+	f := newPlanFixture(t)
+	ctx := context.Background()
+	op := f.reassignable(t)
+	var from string
+	_ = f.db.Pool.QueryRow(ctx, `SELECT grid_code FROM parcels WHERE id = $1`, op.Parcels[0]).Scan(&from)
+	before := f.union(t)
+	f.applyChecked(t, op)
+	h, err := f.db.GridHistory(ctx, op.To)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 2 || h[0].Version != 2 || !h[0].Current || h[0].ChangedBy != "tester" || h[0].PlanID == nil ||
+		h[1].Version != 1 || len(h[1].Geometry) < 10 || !slices.Contains(h[0].Parcels, op.Parcels[0]) {
+		t.Fatalf("history %+v", h)
+	}
+	p, err := f.db.RevertGrid(ctx, op.To, 1, "reverter", "", postgis.DefaultPlanRules)
+	if err != nil {
+		t.Fatalf("revert: %v", err)
+	}
+	f.checkPartition(t, before)
+	var owner string
+	_ = f.db.Pool.QueryRow(ctx, `SELECT grid_code FROM parcels WHERE id = $1`, op.Parcels[0]).Scan(&owner)
+	if owner != from || p.Status != "applied" {
+		t.Errorf("after revert parcel %d is in %s (plan %s), want %s", op.Parcels[0], owner, p.Status, from)
+	}
+	h, _ = f.db.GridHistory(ctx, op.To)
+	if len(h) != 3 || h[0].Version != 3 || h[0].ChangedBy != "reverter" || h[0].Reason != "revert "+op.To+" to version 1" {
+		t.Errorf("history after revert %+v", h[0])
+	}
+	var same bool
+	_ = f.db.Pool.QueryRow(ctx, `SELECT ST_Equals(g.geom, v.geom) FROM grids g, grid_versions v
+		WHERE g.code = $1 AND v.grid_code = g.code AND v.version = 1`, op.To).Scan(&same)
+	if !same {
+		t.Error("reverted outline differs from version 1")
+	}
+	// A split cut parcels: the old version cannot come back by reassigning.
+	code := f.grids[0]
+	f.applyChecked(t, geo.GridOp{Kind: geo.OpSplit, Grid: code, Line: f.splitLine(t, code)})
+	if _, err := f.db.RevertGrid(ctx, code, 1, "reverter", "", postgis.DefaultPlanRules); !errors.Is(err, wangge.ErrConflict) {
+		t.Errorf("revert over a split: %v, want a conflict", err)
+	}
+	if _, err := f.db.GridHistory(ctx, f.community+"998"); !errors.Is(err, wangge.ErrNotFound) {
+		t.Errorf("history of a missing grid: %v", err)
+	}
+}
+
+// Two planners edit the same grid and apply at once: one wins, the other
+// gets a StaleError naming the grid, and nothing of its plan is applied.
+func TestPlanConcurrentApply(t *testing.T) {
+	f := newPlanFixture(t)
+	ctx := context.Background()
+	before := f.union(t)
+	for round := 0; round < 3; round++ {
+		op := f.reassignable(t)
+		var merge geo.GridOp
+		for _, pr := range f.pairs(t, true) {
+			if pr[0] == op.To || pr[1] == op.To {
+				merge = geo.GridOp{Kind: geo.OpMerge, From: pr[0], To: pr[1]}
+				break
+			}
+		}
+		a, err := f.create(t, op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := f.create(t, merge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		var wg sync.WaitGroup
+		for _, id := range []int64{a.PlanID, b.PlanID} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.db.ApplyPlan(ctx, id, "", postgis.DefaultPlanRules)
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		var ok, stale int
+		for err := range errs {
+			var se *postgis.StaleError
+			switch {
+			case err == nil:
+				ok++
+			case errors.As(err, &se) && errors.Is(err, wangge.ErrStale):
+				stale++
+				if len(se.Changed) == 0 || se.Changed[0].Current <= se.Changed[0].Planned {
+					t.Errorf("stale error %v", se)
+				}
+			default:
+				t.Errorf("apply: %v", err)
+			}
+		}
+		if ok != 1 || stale != 1 {
+			t.Fatalf("round %d: %d applied, %d stale; want 1 and 1", round, ok, stale)
+		}
+		f.checkPartition(t, before)
+	}
+	// An applied plan cannot be applied again.
+	p, err := f.create(t, f.reassignable(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.ApplyPlan(ctx, p.PlanID, "", postgis.DefaultPlanRules); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.ApplyPlan(ctx, p.PlanID, "", postgis.DefaultPlanRules); !errors.Is(err, wangge.ErrConflict) {
+		t.Errorf("second apply: %v, want a conflict", err)
 	}
 }
