@@ -70,8 +70,10 @@ var layers = []Layer{
 	{"grids", "网格 grids", 11, MaxZoom, []Field{fCode, fName, {"version", "Number", "boundary version"}, fHouse, fRes, fTagged}, 10},
 	// Parcels from z13: a core z12 tile holds 0.9 MB of parcels.
 	{"parcels", "地块 land parcels", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"land_use", "String", "land use"}}, 13},
+	// Buildings from z13: at scale 1 a core z12 tile holds ~480 KB of
+	// footprints two or three pixels wide, at the budget and unreadable.
 	{"buildings", "房屋 buildings", 14, MaxZoom, []Field{{"grid_code", "String", "grid"}, {"use", "String", "use"},
-		{"floors", "Number", "floors"}, fHouse, fRes, fTagged}, 12},
+		{"floors", "Number", "floors"}, fHouse, fRes, fTagged}, 13},
 	// Objects are single points from z15; below, one point per cell with a
 	// count (a core z13 tile holds 0.6 MB of single components at scale 1).
 	{"objects", "部件 city components (below z15: counts per cell)", 15, MaxZoom, []Field{{"category", "String", "category"},
