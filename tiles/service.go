@@ -188,7 +188,10 @@ func layerNames(ls []Layer) []string {
 
 func gzipBytes(raw []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	buf.Grow(len(raw)/3 + 64)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
 	if _, err := zw.Write(raw); err != nil {
 		return nil, fmt.Errorf("tiles: gzip: %w", err)
 	}
@@ -197,6 +200,13 @@ func gzipBytes(raw []byte) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// gzipWriters are reused: a flate writer carries ~1 MB of tables, whose
+// allocation cost more than compressing a small tile.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return zw
+}}
 
 // Gunzip returns the raw MVT bytes for a client that does not accept gzip.
 func Gunzip(gz []byte) ([]byte, error) {
