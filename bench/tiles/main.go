@@ -43,7 +43,7 @@ type job struct {
 // composite the wall loads.
 var jobs = []job{
 	{"grids", []int{10, 11, 12, 14}}, // the grids source starts at z10: below, a core tile exceeds 500 KB
-	{"buildings", []int{13, 14}}, // DESIGN.md §4: z12–z14; the source starts at z13
+	{"buildings", []int{13, 14}},     // DESIGN.md §4: z12–z14; the source starts at z13
 	{"onemap", []int{8, 11, 14, 16}},
 }
 
