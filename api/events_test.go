@@ -54,8 +54,14 @@ func evServer(t *testing.T, url string, withStream bool) (*httptest.Server, *pos
 		out = os.Stderr
 	}
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d := Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16, Events: &Events{Store: db, Locate: db}}
+	// Intake through the group-commit writer, as served: concurrent
+	// requests (the idempotency test's retries) share batches.
+	w := db.NewEventWriter(log, 2, 64)
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); w.Run(ctx) }()
+	d := Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16,
+		Events: &Events{Store: postgis.BatchedEvents{DB: db, Writer: w}, Locate: db}}
 	if withStream {
 		d.Stream = NewStream(StreamOptions{Heartbeat: 200 * time.Millisecond})
 		ready := make(chan struct{})

@@ -123,6 +123,9 @@ func serveStream(c *gin.Context, st *Stream, s *Server) {
 			if !write(b) {
 				return
 			}
+			// Sleep rather than select: senders then fill the buffered
+			// channel without waking this goroutine for every message.
+			time.Sleep(st.opts.Coalesce)
 			for more := true; more; { // write what queued up, flush once
 				select {
 				case b := <-sub.ch:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wangge/wangge/api"
 	"github.com/wangge/wangge/frontend"
+	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/tiles"
 )
 
@@ -89,7 +90,11 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 			locate = l
 		}
 	}
-	events := &api.Events{Store: db, Locate: locate, KPI: db}
+	// Intake through a group-commit writer: concurrent reports share one
+	// statement and commit (bench/events), each answered once committed.
+	intake := db.NewEventWriter(log, 2, 256)
+	go intake.Run(ctx)
+	events := &api.Events{Store: postgis.BatchedEvents{DB: db, Writer: intake}, Locate: locate, KPI: db}
 	stream := api.NewStream(api.StreamOptions{})
 	streamReady := make(chan struct{})
 	go stream.Follow(ctx, db, log, streamReady)
