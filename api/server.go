@@ -21,6 +21,7 @@ type Deps struct {
 	Query        *Query         // nil: no locate/regions/stats/features/search routes
 	Events       *Events        // nil: no event/alarm routes
 	Stream       *Stream        // nil: no live stream
+	Plans        *Plans         // nil: no grid plan/history routes
 	Static       fs.FS          // the front end served at /; nil: none
 	Open311      *Open311       // nil: no /open311/v2 gateway
 }
@@ -65,6 +66,9 @@ func New(d Deps) *Server {
 	}
 	if d.Stream != nil {
 		s.routeStream(d.Stream)
+	}
+	if d.Plans != nil {
+		s.routePlans(d.Plans)
 	}
 	if d.Open311 != nil {
 		s.routeOpen311(d.Open311)

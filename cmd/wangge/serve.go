@@ -106,7 +106,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	go db.RunEscalation(ctx, log, 30*time.Second, 24*time.Hour)
 
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
-		Responders: responders, Query: query, Events: events, Stream: stream,
+		Responders: responders, Query: query, Events: events, Stream: stream, Plans: &api.Plans{Store: db},
 		Open311: &api.Open311{Events: events, Categories: db}, Static: frontend.FS()})
 	if !frontend.Built() {
 		log.Warn("this binary carries no built front end; / serves a placeholder (make build with Node installed)")

@@ -1,0 +1,171 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/geo"
+	"github.com/wangge/wangge/postgis"
+)
+
+// PlanStore previews, applies and records grid edits (postgis.DB).
+type PlanStore interface {
+	CreatePlan(ctx context.Context, req postgis.PlanRequest, rules postgis.PlanRules) (postgis.PlanPreview, error)
+	Plan(ctx context.Context, id int64) (postgis.PlanPreview, error)
+	ApplyPlan(ctx context.Context, id int64, by string, rules postgis.PlanRules) (postgis.PlanPreview, error)
+	GridHistory(ctx context.Context, code string) ([]postgis.GridVersion, error)
+	RevertGrid(ctx context.Context, code string, version int, by, reason string, rules postgis.PlanRules) (postgis.PlanPreview, error)
+}
+
+// Plans is what the grid-edit routes need.
+type Plans struct {
+	Store PlanStore
+	Rules postgis.PlanRules // zero: postgis.DefaultPlanRules
+}
+
+func (s *Server) routePlans(d *Plans) {
+	if d.Rules == (postgis.PlanRules{}) {
+		d.Rules = postgis.DefaultPlanRules
+	}
+	h := &planHandlers{d: d, log: s.log}
+	v1 := s.router.Group("/api/v1")
+	v1.POST("/plans", h.create)
+	v1.GET("/plans/:id", h.get)
+	v1.POST("/plans/:id/apply", h.apply)
+	v1.GET("/grids/:code/history", h.history)
+	v1.POST("/grids/:code/revert", h.revert)
+}
+
+type planHandlers struct {
+	d   *Plans
+	log *slog.Logger
+}
+
+// create: POST /api/v1/plans. 201 with the preview; nothing else changes.
+func (h *planHandlers) create(c *gin.Context) {
+	var b planBody
+	if err := decodeBody(c, &b); err != nil {
+		h.fail(c, err)
+		return
+	}
+	req, err := b.request()
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	p, err := h.d.Store.CreatePlan(c.Request.Context(), req, h.d.Rules)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/plans/"+strconv.FormatInt(p.PlanID, 10))
+	c.JSON(http.StatusCreated, p)
+}
+
+// get: GET /api/v1/plans/{id}, with the preview it was created or applied with.
+func (h *planHandlers) get(c *gin.Context) {
+	id, err := planID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	p, err := h.d.Store.Plan(c.Request.Context(), id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+// apply: POST /api/v1/plans/{id}/apply. 200 with what was done; 412 with
+// the grids that changed since the preview.
+func (h *planHandlers) apply(c *gin.Context) {
+	id, err := planID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var b applyBody
+	if c.Request.ContentLength != 0 {
+		if err := decodeBody(c, &b); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
+	if err := checkBy(b.By, true); err != nil {
+		h.fail(c, err)
+		return
+	}
+	p, err := h.d.Store.ApplyPlan(c.Request.Context(), id, b.By, h.d.Rules)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+// history: GET /api/v1/grids/{code}/history, newest version first.
+func (h *planHandlers) history(c *gin.Context) {
+	code := c.Param("code")
+	if !geo.IsGridCode(code) {
+		h.fail(c, wangge.Invalid("code", "%q is not a 15-digit grid code", code))
+		return
+	}
+	vs, err := h.d.Store.GridHistory(c.Request.Context(), code)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"code": code, "versions": vs})
+}
+
+// revert: POST /api/v1/grids/{code}/revert {version, by, reason}: the
+// grid gets the parcels of that version back, as a new applied plan.
+func (h *planHandlers) revert(c *gin.Context) {
+	code := c.Param("code")
+	if !geo.IsGridCode(code) {
+		h.fail(c, wangge.Invalid("code", "%q is not a 15-digit grid code", code))
+		return
+	}
+	var b revertBody
+	if err := decodeBody(c, &b); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if err := b.check(); err != nil {
+		h.fail(c, err)
+		return
+	}
+	p, err := h.d.Store.RevertGrid(c.Request.Context(), code, b.Version, b.By, b.Reason, h.d.Rules)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+// fail answers a refused plan with 422 and every problem (reason and
+// place), a stale one with 412 and the grids that changed; the rest goes
+// through the one error table.
+func (h *planHandlers) fail(c *gin.Context, err error) {
+	var pe *geo.PlanError
+	var se *postgis.StaleError
+	switch {
+	case errors.As(err, &pe):
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": pe.Error(), "code": "plan_rejected",
+			"problems": pe.Problems, "request_id": requestID(c)})
+	case errors.As(err, &se):
+		c.AbortWithStatusJSON(http.StatusPreconditionFailed, gin.H{"error": se.Error(), "code": "stale",
+			"changed": se.Changed, "request_id": requestID(c)})
+	case errors.Is(err, errTooLarge):
+		abortJSON(c, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+	default:
+		fail(c, h.log, err)
+	}
+}

@@ -1,0 +1,99 @@
+package api
+
+import (
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paulmach/orb"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/geo"
+	"github.com/wangge/wangge/postgis"
+)
+
+// planBody is POST /api/v1/plans.
+type planBody struct {
+	Operations []geo.GridOp `json:"operations"`
+	Reason     string       `json:"reason"`
+	By         string       `json:"by"`  // who plans it (until identities land)
+	CRS        string       `json:"crs"` // of the lines: wgs84 (default), gcj02, bd09
+}
+
+type applyBody struct {
+	By string `json:"by"` // who applies it; "": the planner
+}
+
+type revertBody struct {
+	Version int    `json:"version"`
+	By      string `json:"by"`
+	Reason  string `json:"reason"`
+}
+
+const maxOps = 100
+
+// request checks the fields the data layer does not (who, why, how many)
+// and converts drawn lines to WGS-84. The operations' own shape is
+// checked by geo.CheckOps, whose refusals answer 422.
+func (b planBody) request() (postgis.PlanRequest, error) {
+	req := postgis.PlanRequest{Ops: b.Operations, Reason: b.Reason, By: b.By}
+	if len(b.Operations) > maxOps {
+		return req, wangge.Invalid("operations", "at most %d operations in a plan, got %d", maxOps, len(b.Operations))
+	}
+	if err := checkBy(b.By, false); err != nil {
+		return req, err
+	}
+	if err := wangge.CheckText("reason", b.Reason, 0, 500); err != nil {
+		return req, err
+	}
+	crs, err := geo.ParseCRS(b.CRS)
+	if err != nil {
+		return req, err
+	}
+	for i := range req.Ops {
+		if p := geo.CheckDrawnLine(req.Ops[i].Line, false); len(req.Ops[i].Line) > 0 && p == nil {
+			req.Ops[i].Line = toWGS84(crs, req.Ops[i].Line)
+		}
+		if p := geo.CheckDrawnLine(orb.LineString(req.Ops[i].Boundary), true); len(req.Ops[i].Boundary) > 0 && p == nil {
+			req.Ops[i].Boundary = toWGS84(crs, req.Ops[i].Boundary)
+		}
+	}
+	return req, nil
+}
+
+// toWGS84 converts a checked line (out-of-range input is left for the
+// checks to refuse with its position).
+func toWGS84[L ~[]orb.Point](crs geo.CRS, l L) L {
+	out := make(L, len(l))
+	for i, p := range l {
+		out[i][0], out[i][1] = geo.ToWGS84(crs, p[0], p[1])
+	}
+	return out
+}
+
+func checkBy(by string, optional bool) error {
+	if by == "" && optional {
+		return nil
+	}
+	if by == "" {
+		return wangge.Invalid("by", "by (who makes the plan) is required")
+	}
+	return wangge.CheckText("by", by, 1, 100)
+}
+
+func (b revertBody) check() error {
+	if b.Version < 1 {
+		return wangge.Invalid("version", "version (≥ 1) is required")
+	}
+	if err := checkBy(b.By, false); err != nil {
+		return err
+	}
+	return wangge.CheckText("reason", b.Reason, 0, 500)
+}
+
+func planID(c *gin.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, wangge.Invalid("id", "%q is not a plan id", c.Param("id"))
+	}
+	return id, nil
+}
