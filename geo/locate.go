@@ -3,6 +3,7 @@ package geo
 import (
 	"cmp"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -94,16 +95,30 @@ func (ix *GridIndex) Cells() int {
 }
 
 // Replace drops every grid and loads gs. The new buckets are built
-// before the lock is taken, so readers wait only for the swap.
+// before the lock is taken (on every core: each grid's cells are
+// independent), so readers wait only for the swap.
 func (ix *GridIndex) Replace(gs []Grid) {
+	es := make([]*gridEntry, len(gs))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(gs)/256))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bounds := cellBounds{}
+			for i := w; i < len(gs); i += workers {
+				es[i] = ix.newEntry(gs[i], bounds)
+			}
+		}()
+	}
+	wg.Wait()
 	byKey := make(map[string]*gridEntry, len(gs))
 	cells := make(map[h3.Cell][]*gridEntry, len(gs))
-	for _, g := range gs {
-		e := ix.newEntry(g)
-		if old := byKey[g.Code]; old != nil {
+	for _, e := range es {
+		if old := byKey[e.hit.Code]; old != nil {
 			unlinkGrid(cells, old)
 		}
-		byKey[g.Code] = e
+		byKey[e.hit.Code] = e
 		linkGrid(cells, e)
 	}
 	for c, es := range cells {
@@ -118,8 +133,9 @@ func (ix *GridIndex) Replace(gs []Grid) {
 // Upsert adds grids or replaces them by code (a redrawn grid).
 func (ix *GridIndex) Upsert(gs ...Grid) {
 	es := make([]*gridEntry, len(gs))
+	bounds := cellBounds{}
 	for i, g := range gs {
-		es[i] = ix.newEntry(g) // the H3 work outside the lock
+		es[i] = ix.newEntry(g, bounds) // the H3 work outside the lock
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -221,7 +237,7 @@ func unlinkGrid(cells map[h3.Cell][]*gridEntry, e *gridEntry) {
 
 // newEntry prepares a grid: its parts' boxes and the H3 cells whose box
 // meets the grid's box.
-func (ix *GridIndex) newEntry(g Grid) *gridEntry {
+func (ix *GridIndex) newEntry(g Grid, bounds cellBounds) *gridEntry {
 	e := &gridEntry{hit: hitOf(g.Code, g.Name)}
 	for _, p := range g.Shape {
 		if len(p) == 0 || len(p[0]) == 0 {
@@ -236,45 +252,47 @@ func (ix *GridIndex) newEntry(g Grid) *gridEntry {
 		}
 	}
 	if len(e.parts) > 0 {
-		e.cells = coverCells(e.bound, ix.res)
+		e.cells = coverCells(e.bound, ix.res, bounds)
 	}
 	return e
 }
 
-// coverCells lists every res cell that may hold a point of b, kept when
-// the cell's own box — grown a little for the curve of its geodesic
-// edges — meets b. The candidates are the cells of a lattice of sample
-// points over b, 0.4 average edges apart, and their neighbours: any point
-// of b is then within 0.3 average edges (< 0.866 of the shortest edge,
-// the least distance between non-adjacent edges of a hexagon) of a
-// sample, so its cell is the sample's or a neighbour of it. This costs a
-// few cgo calls per grid, where PolygonToCells on the box took ~150 µs.
-func coverCells(b orb.Bound, res int) []h3.Cell {
-	step := 0.4 * h3.HexagonEdgeLengthAvgKm(res) * 1000 // metres
-	midLat := (b.Min[1] + b.Max[1]) / 2
-	stepLat := step / 110540
-	stepLon := step / (111320 * math.Max(math.Cos(midLat*math.Pi/180), 0.01))
-	nx := int(math.Ceil((b.Max[0]-b.Min[0])/stepLon)) + 1
-	ny := int(math.Ceil((b.Max[1]-b.Min[1])/stepLat)) + 1
-	seen := map[h3.Cell]bool{}
-	for j := 0; j < ny; j++ {
-		lat := math.Min(b.Min[1]+float64(j)*stepLat, b.Max[1])
-		for i := 0; i < nx; i++ {
-			lon := math.Min(b.Min[0]+float64(i)*stepLon, b.Max[0])
-			c := h3.LatLngToCell(h3.NewLatLng(lat, lon), res)
-			if seen[c] {
-				continue
-			}
-			for _, n := range h3.GridDisk(c, 1) {
-				seen[n] = false // a candidate; true marks a sampled centre
-			}
-			seen[c] = true
-		}
+// cellBounds caches the lon/lat box of H3 cells: neighbouring grids share
+// most of their cells, and each box costs a cgo call.
+type cellBounds map[h3.Cell]orb.Bound
+
+func (cb cellBounds) get(c h3.Cell) orb.Bound {
+	b, ok := cb[c]
+	if !ok {
+		b = cellBound(c)
+		cb[c] = b
 	}
-	out := make([]h3.Cell, 0, len(seen))
+	return b
+}
+
+// coverCells lists every res cell that may hold a point of b: the cells
+// within k rings of the cell at b's centre, k large enough that the ring
+// reaches past every cell meeting b, kept when the cell's own box — grown
+// a little for the curve of its geodesic edges — meets b.
+//
+// Why k suffices: a cell meeting b has its centre within d = b's
+// half-diagonal + its circumradius (its edge, < 1.5 average edges) of b's
+// centre, and a centre at distance d is at most d / (1.5 × the local
+// edge) + 1 rings away (hexagon rows are 1.5 edges apart); local edges
+// are over 0.7 of the average at every resolution, so d / edge + 1 rings
+// reach it, and one more is a margin. Two cgo calls per grid, plus one
+// per cell box not seen before.
+func coverCells(b orb.Bound, res int, bounds cellBounds) []h3.Cell {
+	edge := h3.HexagonEdgeLengthAvgKm(res) * 1000 // metres
+	mid := b.Center()
+	halfDiag := DistanceM(b.Min[0], b.Min[1], b.Max[0], b.Max[1]) / 2
+	k := int(math.Ceil((halfDiag+1.5*edge)/edge)) + 2
+	centre := h3.LatLngToCell(h3.NewLatLng(mid[1], mid[0]), res)
+	disk := h3.GridDisk(centre, k)
+	out := disk[:0]
 	const slack = 1e-6 // degrees (≈ 0.1 m): geodesic bulge of a sub-km edge is far below
-	for c := range seen {
-		cb := cellBound(c)
+	for _, c := range disk {
+		cb := bounds.get(c)
 		if cb.Min[0]-slack <= b.Max[0] && cb.Max[0]+slack >= b.Min[0] &&
 			cb.Min[1]-slack <= b.Max[1] && cb.Max[1]+slack >= b.Min[1] {
 			out = append(out, c)
