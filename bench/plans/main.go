@@ -156,7 +156,7 @@ type edit struct {
 }
 
 type editSet struct {
-	list                                        []edit
+	list                                         []edit
 	meanBuildings, meanHouseholds, meanResidents float64
 }
 
