@@ -7,9 +7,9 @@ BIN     := bin/wangge
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DBURL    = $${DATABASE_URL:-$$($(BIN) db url)}
 
-.PHONY: run test build db-up db-stop vet staticcheck fmt-check gotest frontend-test bench-seed
+.PHONY: run test build db-up db-stop vet staticcheck fmt-check gotest frontend frontend-test bench-seed
 
-build:
+build: frontend
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/wangge
 
 # private PostGIS up → migrate → seed the demo city if empty → serve on 127.0.0.1:8080
@@ -48,8 +48,27 @@ $(DECODER)/node_modules: $(DECODER)/package-lock.json
 gotest: $(DECODER)/node_modules
 	DATABASE_URL=$(DBURL) WANGGE_REQUIRE_DB=1 $(GO) test -race -count=1 -timeout 20m ./...
 
-frontend-test:
-	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
+# The map front end (frontend/): built by Vite into frontend/dist/app, which
+# the binary embeds. Without npm the binary serves dist/placeholder.html.
+NPM := $(shell command -v npm 2>/dev/null)
+FRONTEND_APP := frontend/dist/app/index.html
+FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.js frontend/package.json
+
+frontend: $(if $(NPM),$(FRONTEND_APP))
+	@if [ -z "$(NPM)" ]; then echo "frontend: no npm; the binary serves a placeholder page at /"; fi
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+$(FRONTEND_APP): frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
+	cd frontend && npm run build
+
+# Vitest unit tests, then Playwright (Debian's chromium) against a real
+# `bin/wangge serve` on a throwaway seeded database.
+frontend-test: build db-up
+	cd frontend && DATABASE_URL=$(DBURL) WANGGE_BIN=$(CURDIR)/$(BIN) npm test
 
 bench-seed: build db-up
 	DATABASE_URL=$(DBURL) $(GO) run ./bench/seedbench --scale 1

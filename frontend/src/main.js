@@ -1,0 +1,668 @@
+// The map wall: command-centre view (layers, grid choropleth, drill-down,
+// search, KPI, live incidents) and responder view (nearest posts/units).
+import maplibregl from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import './style.css';
+import { t, setLang, onLang, lang, pickLang, applyI18n, formatDistance, formatNumber } from './i18n.js';
+import { api, fetchJSON, levelOf, kpiRows } from './urls.js';
+import { buildStyle, showDeferred, SOURCES, GROUPS, DEFAULT_ON, KIND_COLOURS } from './style.js';
+import { quantileBreaks, legendItems, stepExpression, normaliseStats } from './scale.js';
+import { LiveStream } from './stream.js';
+import { incidentOf, LiveIncidents } from './live.js';
+import { Labels } from './labels.js';
+import { bboxOf, groupByCode } from './geom.js';
+
+const $ = (s) => document.querySelector(s);
+const hook = (window.__wangge = { errors: [], scriptMs: performance.now() });
+// Start the tile workers now, while the TileJSON requests are out.
+maplibregl.prewarm();
+
+// Metrics: the first three come with the grid tiles, the rest from the stats API.
+const METRICS = [
+  { key: 'none' },
+  { key: 'households', prop: 'households' },
+  { key: 'residents', prop: 'residents' },
+  { key: 'tagged', prop: 'tagged' },
+  { key: 'open_events', api: 'open_events' },
+  { key: 'overdue', api: 'overdue' },
+  { key: 'closure_rate', api: 'closure_rate', rate: true },
+];
+const LEVELS = ['district', 'street', 'community', 'grid', 'building'];
+const LEVEL_SOURCE = { district: 'districts', street: 'streets', community: 'communities', grid: 'grids', building: 'buildings' };
+
+const state = { mode: 'command', metric: 'households', on: new Set(DEFAULT_ON), selection: null, trail: [] };
+
+// ---------- language ----------
+try {
+  setLang(pickLang(location.search, localStorage.getItem('wangge.lang')));
+} catch {
+  setLang(pickLang(location.search));
+}
+function renderI18n() {
+  document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en';
+  applyI18n(document);
+  renderLayerList();
+  renderMetricSelect();
+  renderLegend();
+  renderLive();
+  renderKPI();
+  if (state.panelRender) state.panelRender();
+}
+$('#lang').addEventListener('click', () => {
+  const next = lang() === 'zh' ? 'en' : 'zh';
+  setLang(next);
+  try {
+    localStorage.setItem('wangge.lang', next);
+  } catch {
+    /* private mode */
+  }
+});
+onLang(renderI18n);
+
+// ---------- map ----------
+// Whole city at start: the districts' TileJSON bounds. Every source's
+// TileJSON is fetched at once, before the map exists, and put into the
+// style, so no tile waits for a second round trip and none is fetched
+// for a view that is thrown away.
+const tileJSONs = await Promise.all(
+  SOURCES.map((s) =>
+    fetchJSON(api.tileJSON(s)).catch((e) => {
+      console.warn(`tilejson ${s}:`, e.message);
+      return null;
+    }),
+  ),
+);
+hook.tileJSONMs = performance.now();
+const tj = Object.fromEntries(SOURCES.map((s, i) => [s, tileJSONs[i]]));
+const map = makeMap(tj.districts?.bounds ?? null, tj);
+hook.map = map;
+
+function makeMap(b, tj) {
+  hook.cityBounds = b;
+  const m = new maplibregl.Map({
+    container: 'map',
+    style: buildStyle(location.origin, { deferred: true, tileJSON: tj }),
+    ...(b ? { bounds: [[b[0], b[1]], [b[2], b[3]]], fitBoundsOptions: { padding: 40 } } : { center: [106.55, 29.56], zoom: 8 }),
+    attributionControl: false,
+    canvasContextAttributes: { preserveDrawingBuffer: true }, // screenshots and pixel checks read the canvas
+    fadeDuration: 0,
+  });
+  m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
+  m.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  m.on('error', (e) => {
+    const msg = e?.error?.message ?? String(e);
+    hook.errors.push(msg);
+    console.warn('map:', msg);
+  });
+  // First paint: the first frame drawn with the city's outlines loaded.
+  const onRender = () => {
+    if (m.getSource('districts') && m.isSourceLoaded('districts')) {
+      hook.firstPaintMs = performance.now();
+      m.off('render', onRender);
+      // then everything else
+      showDeferred(m);
+      hook.deferredShown = true;
+      applyLayers();
+    }
+  };
+  m.on('render', onRender);
+  m.once('idle', () => {
+    hook.firstIdleMs = performance.now();
+  });
+  m.on('sourcedata', (e) => {
+    if (e.sourceId === 'districts' && e.isSourceLoaded && !hook.districtsLoadedMs) hook.districtsLoadedMs = performance.now();
+  });
+  m.on('load', () => {
+    hook.loadMs = performance.now();
+    hook.loaded = true;
+    applyLayers();
+    applyMetric();
+  });
+  new Labels(m, document.querySelector('#map'));
+  return m;
+}
+
+// ---------- layer switcher ----------
+function renderLayerList() {
+  const box = $('#layer-list');
+  box.replaceChildren();
+  for (const g of Object.keys(GROUPS)) {
+    const l = document.createElement('label');
+    const cb = document.createElement('input');
+    cb.type = 'checkbox';
+    cb.checked = state.on.has(g);
+    cb.dataset.group = g;
+    cb.addEventListener('change', () => {
+      if (cb.checked) state.on.add(g);
+      else state.on.delete(g);
+      applyLayers();
+    });
+    l.append(cb, document.createTextNode(t(`layer.${g}`)));
+    box.appendChild(l);
+  }
+}
+function applyLayers() {
+  if (!hook.deferredShown) return;
+  for (const [g, ids] of Object.entries(GROUPS)) {
+    for (const id of ids) {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', state.on.has(g) ? 'visible' : 'none');
+    }
+  }
+}
+
+// ---------- grid colouring ----------
+function renderMetricSelect() {
+  const sel = $('#metric');
+  sel.replaceChildren();
+  for (const m of METRICS) {
+    const o = document.createElement('option');
+    o.value = m.key;
+    o.textContent = t(`metric.${m.key}`);
+    o.selected = m.key === state.metric;
+    sel.appendChild(o);
+  }
+}
+$('#metric').addEventListener('change', (e) => {
+  state.metric = e.target.value;
+  applyMetric();
+});
+
+const statsCache = new Map();
+let statValues = null;
+
+async function applyMetric() {
+  const m = METRICS.find((x) => x.key === state.metric);
+  state.legend = null;
+  if (!m || m.key === 'none') {
+    map.setPaintProperty('grids-fill', 'fill-color', 'rgba(0,0,0,0)');
+    renderLegend();
+    return;
+  }
+  if (m.prop) {
+    // breaks from the grids in view, refreshed when the view settles
+    const vals = map.querySourceFeatures('grids', { sourceLayer: 'grids' }).map((f) => f.properties[m.prop]);
+    const breaks = quantileBreaks(vals);
+    map.setPaintProperty('grids-fill', 'fill-color', stepExpression(['get', m.prop], breaks));
+    state.legend = { breaks, rate: false, n: vals.length };
+    renderLegend();
+    return;
+  }
+  // from the stats API, joined by grid code into feature-state
+  let values = statsCache.get(m.api);
+  if (!values) {
+    try {
+      const body = await fetchJSON(api.stats({ level: 'grid', metric: m.api }));
+      values = body && !body.notFound ? normaliseStats(body) : null;
+    } catch (e) {
+      console.warn('stats:', e.message);
+      values = null;
+    }
+    if (values) statsCache.set(m.api, values);
+  }
+  if (state.metric !== m.key) return;
+  statValues = values;
+  if (!values) {
+    map.setPaintProperty('grids-fill', 'fill-color', 'rgba(0,0,0,0)');
+    state.legend = { unavailable: true };
+    renderLegend();
+    return;
+  }
+  const breaks = quantileBreaks([...values.values()], undefined, { rate: !!m.rate });
+  map.setPaintProperty('grids-fill', 'fill-color', stepExpression(['feature-state', 'v'], breaks));
+  state.legend = { breaks, rate: !!m.rate };
+  joinStats();
+  renderLegend();
+}
+// feature-state is keyed by the tile's integer id (grids.id); the stats
+// API keys by grid code, so the join goes through the features loaded.
+function joinStats() {
+  if (!statValues) return;
+  for (const f of map.querySourceFeatures('grids', { sourceLayer: 'grids' })) {
+    if (f.id == null) continue;
+    const v = statValues.get(String(f.properties.code));
+    map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: f.id }, { v: v ?? null });
+  }
+}
+map.on('idle', () => {
+  const m = METRICS.find((x) => x.key === state.metric);
+  if (m?.prop) applyMetric();
+  else if (m?.api) joinStats();
+});
+
+function renderLegend() {
+  const box = $('#legend');
+  box.replaceChildren();
+  const l = state.legend;
+  if (!l) return;
+  if (l.unavailable) {
+    box.innerHTML = `<div class="error">${t('legend.nodata')}</div>`;
+    return;
+  }
+  for (const row of legendItems(l.breaks, { rate: l.rate })) {
+    const d = document.createElement('div');
+    d.className = 'row';
+    d.innerHTML = `<span class="sw" style="background:${row.colour}"></span><span></span>`;
+    d.lastChild.textContent = row.label;
+    box.appendChild(d);
+  }
+}
+
+// ---------- drill-down ----------
+function regionAt(point, level) {
+  const src = LEVEL_SOURCE[level];
+  const layer = level === 'building' ? 'buildings-fill' : level === 'grid' ? 'grids-fill' : level === 'district' ? 'districts-fill' : null;
+  if (layer && map.getLayer(layer) && map.getLayoutProperty(layer, 'visibility') !== 'none') {
+    const f = map.queryRenderedFeatures(point, { layers: [layer] })[0];
+    if (f) return f;
+  }
+  // lines only hit on the edge: test the loaded polygons instead
+  const ll = map.unproject(point);
+  for (const f of map.querySourceFeatures(src, { sourceLayer: src })) {
+    if (inside([ll.lng, ll.lat], f.geometry)) return f;
+  }
+  return null;
+}
+function inside(pt, g) {
+  const polys = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : [];
+  return polys.some((rings) => rings.reduce((acc, ring) => acc !== ringHas(ring, pt), false));
+}
+function ringHas(ring, [x, y]) {
+  let c = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+  }
+  return c;
+}
+// Drill-down: the first click picks a district, a click inside the
+// selection picks its child at that point (district → street → community
+// → grid → building). Zoomed in far, a click goes straight to the grid
+// (z ≥ 14.5) or building (z ≥ 16.5) under it.
+function zoomFloor(z) {
+  if (z >= 16.5) return 'building';
+  if (z >= 14.5) return 'grid';
+  return 'district';
+}
+function pick(point) {
+  let level = LEVELS.indexOf(zoomFloor(map.getZoom()));
+  const sel = state.selection;
+  if (sel && sel.level !== 'building') {
+    const hit = regionAt(point, sel.level);
+    const inside = hit && String(hit.properties.code) === sel.code;
+    level = Math.max(level, LEVELS.indexOf(sel.level) + (inside ? 1 : 0));
+  }
+  for (let i = level; i >= 0; i--) {
+    const f = regionAt(point, LEVELS[i]);
+    if (f) return { level: LEVELS[i], feature: f };
+  }
+  return null;
+}
+
+function setSelectionFilters(level, code, id) {
+  for (const l of ['district', 'street', 'community', 'grid']) {
+    map.setFilter(`sel-${l}`, ['==', ['get', 'code'], l === level ? code : '']);
+  }
+  map.setFilter('sel-building', ['==', ['id'], level === 'building' ? Number(id) : -1]);
+}
+
+async function select(level, feature, { fly = true, lngLat = null } = {}) {
+  const p = feature.properties ?? {};
+  const code = level === 'building' ? String(feature.id) : String(p.code);
+  state.selection = { level, code, props: p, lngLat };
+  setSelectionFilters(level, code, feature.id);
+  if (fly && level !== 'building') {
+    const src = LEVEL_SOURCE[level];
+    const parts = map.querySourceFeatures(src, { sourceLayer: src, filter: ['==', ['get', 'code'], code] });
+    const b = bboxOf(parts.length ? parts : [feature]);
+    if (b) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 17, duration: 600 });
+  }
+  const detail = { level, code, props: p, api: null, building: null, located: null, loading: true };
+  const render = () => renderPanel(detail);
+  state.panelRender = render;
+  render();
+  const jobs = [];
+  if (level === 'building') {
+    jobs.push(fetchJSON(api.building(feature.id)).then((b) => (detail.building = b)).catch((e) => (detail.error = e.message)));
+  } else {
+    jobs.push(fetchJSON(api.region(code)).then((r) => (detail.api = r)).catch((e) => (detail.error = e.message)));
+  }
+  if (lngLat && (level === 'grid' || level === 'building')) {
+    jobs.push(fetchJSON(api.locate({ lon: lngLat.lng, lat: lngLat.lat })).then((r) => (detail.located = r)).catch(() => {}));
+  }
+  await Promise.all(jobs);
+  detail.loading = false;
+  if (state.selection?.code === code) render();
+}
+
+const PANEL_KEYS = ['households', 'residents', 'tagged', 'buildings', 'grids', 'floors', 'use', 'open_events', 'overdue',
+  'events_30d', 'closure_rate', 'avg_handling_minutes', 'posts', 'units', 'objects'];
+
+function renderPanel(d) {
+  $('#panel').hidden = false;
+  const body = $('#panel-body');
+  body.replaceChildren();
+  const h = document.createElement('h3');
+  h.textContent = d.props.name ?? d.api?.name ?? (d.level === 'building' ? `#${d.code}` : d.code);
+  const sub = document.createElement('div');
+  sub.className = 'sub';
+  sub.textContent = `${t(`level.${d.level}`)} · ${d.code}`;
+  body.append(h, sub);
+  const dl = document.createElement('dl');
+  dl.className = 'kv';
+  dl.id = 'panel-counts';
+  const add = (k, v, key = k) => {
+    const dt = document.createElement('dt');
+    dt.textContent = t(k);
+    const dd = document.createElement('dd');
+    dd.dataset.key = key;
+    dd.textContent = typeof v === 'number' ? formatNumber(v) : String(v);
+    dl.append(dt, dd);
+  };
+  // Counts: the API's when it answered, else what the tile carries.
+  const src = d.api && !d.api.notFound ? d.api : d.building && !d.building.notFound ? d.building : null;
+  const counts = { ...d.props, ...(src ?? {}), ...(src?.counts ?? {}) };
+  for (const k of PANEL_KEYS) {
+    const v = counts[k];
+    if (v == null || typeof v === 'object') continue;
+    if (k === 'closure_rate') add(k, `${Math.round(v * 100)}%`);
+    else if (k === 'avg_handling_minutes') add(k, `${Math.round(v)}`);
+    else add(k, v);
+  }
+  const w = d.located?.worker;
+  if (w) add('worker', [w.name, w.phone].filter(Boolean).join(' '));
+  body.appendChild(dl);
+  // children: the next drill-down step, clickable
+  const kids = src?.children ?? [];
+  if (kids.length) {
+    const h4 = document.createElement('h2');
+    h4.textContent = `${t(`level.${kids[0].level}`)} (${kids.length})`;
+    const ul = document.createElement('ul');
+    ul.className = 'children';
+    for (const c of kids) {
+      const li = document.createElement('li');
+      li.textContent = c.name ?? c.code;
+      li.dataset.code = c.code;
+      li.addEventListener('click', () => selectByCode(c.code));
+      ul.appendChild(li);
+    }
+    body.append(h4, ul);
+  }
+  if (d.loading) {
+    const l = document.createElement('div');
+    l.className = 'sub';
+    l.textContent = t('loading');
+    body.appendChild(l);
+  }
+  if (d.error) {
+    const e = document.createElement('div');
+    e.className = 'error';
+    e.textContent = `${t('error')}: ${d.error}`;
+    body.appendChild(e);
+  }
+  renderBreadcrumb(d);
+}
+
+function renderBreadcrumb(d) {
+  const bc = $('#breadcrumb');
+  bc.replaceChildren();
+  const code = d.level === 'building' ? d.props.grid_code : d.code;
+  const chain = [];
+  if (code && levelOf(code)) {
+    for (const n of [6, 9, 12, 15]) if (code.length >= n) chain.push(code.slice(0, n));
+  }
+  chain.forEach((c, i) => {
+    const a = document.createElement('a');
+    a.textContent = `${t(`level.${levelOf(c)}`)} ${c}`;
+    a.addEventListener('click', () => selectByCode(c));
+    if (i) bc.append(' › ');
+    bc.append(a);
+  });
+}
+
+function selectByCode(code, bbox, point) {
+  const level = levelOf(code);
+  if (!level) return;
+  const src = LEVEL_SOURCE[level];
+  const parts = map.querySourceFeatures(src, { sourceLayer: src, filter: ['==', ['get', 'code'], code] });
+  if (parts.length) return select(level, parts[0]);
+  if (bbox) map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: 80, duration: 600 });
+  else if (point) map.flyTo({ center: point, zoom: { district: 11, street: 13, community: 14, grid: 15.5 }[level], duration: 600 });
+  // not loaded yet: select from properties alone, the API fills the panel
+  return select(level, { properties: { code }, id: null }, { fly: false });
+}
+
+$('#panel-close').addEventListener('click', closePanel);
+function closePanel() {
+  $('#panel').hidden = true;
+  state.selection = null;
+  state.panelRender = null;
+  setSelectionFilters(null, '', -1);
+  setNearest([]);
+}
+
+// ---------- responders ----------
+async function nearest(lngLat) {
+  const url = api.nearest({ lon: lngLat.lng, lat: lngLat.lat, k: 8 });
+  $('#panel').hidden = false;
+  const body = $('#panel-body');
+  $('#breadcrumb').replaceChildren();
+  const render = (res, err) => {
+    body.replaceChildren();
+    const h = document.createElement('h3');
+    h.textContent = t('responder.title');
+    const sub = document.createElement('div');
+    sub.className = 'sub';
+    sub.textContent = `${lngLat.lng.toFixed(5)}, ${lngLat.lat.toFixed(5)}`;
+    body.append(h, sub);
+    if (err) {
+      const e = document.createElement('div');
+      e.className = 'error';
+      e.textContent = `${t('error')}: ${err}`;
+      body.appendChild(e);
+      return;
+    }
+    if (!res) {
+      body.append(t('loading'));
+      return;
+    }
+    const list = res?.responders ?? [];
+    if (!list.length) body.append(t('responder.none'));
+    const ol = document.createElement('ol');
+    ol.id = 'nearest-list';
+    for (const r of list) {
+      const li = document.createElement('li');
+      li.dataset.id = `${r.type}:${r.id}`;
+      const sw = `<span class="swatch" style="background:${KIND_COLOURS[r.kind] ?? '#ddd'}"></span>`;
+      li.innerHTML = `${sw}<span class="who"></span><span class="dist"></span><br><small class="sub"></small>`;
+      li.querySelector('.who').textContent = `${t(`kind.${r.kind}`)} ${t(`type.${r.type}`)} #${r.id}`;
+      li.querySelector('.dist').textContent = formatDistance(r.distance_m);
+      li.querySelector('small').textContent = r.status ?? '';
+      ol.appendChild(li);
+    }
+    body.appendChild(ol);
+  };
+  state.panelRender = null;
+  render(null);
+  try {
+    const res = await fetchJSON(url);
+    render(res);
+    setNearest(res?.responders ?? [], [lngLat.lng, lngLat.lat]);
+    state.panelRender = () => render(res);
+  } catch (e) {
+    render(null, e.message);
+  }
+}
+function setNearest(list, origin) {
+  const feats = [];
+  if (origin) feats.push({ type: 'Feature', geometry: { type: 'Point', coordinates: origin }, properties: { origin: true, colour: '#ffe066' } });
+  for (const r of list) {
+    const colour = KIND_COLOURS[r.kind] ?? '#ffffff';
+    feats.push({ type: 'Feature', geometry: { type: 'LineString', coordinates: [origin, [r.lon, r.lat]] }, properties: { colour } });
+    feats.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [r.lon, r.lat] }, properties: { colour } });
+  }
+  map.getSource('nearest')?.setData({ type: 'FeatureCollection', features: feats });
+  hook.nearestLines = list.length;
+}
+
+// ---------- modes and clicks ----------
+for (const b of document.querySelectorAll('#modes button')) {
+  b.addEventListener('click', () => {
+    state.mode = b.dataset.mode;
+    for (const o of document.querySelectorAll('#modes button')) o.classList.toggle('on', o === b);
+    $('#responder-hint').hidden = state.mode !== 'responder';
+    closePanel();
+  });
+}
+map.on('click', (e) => {
+  if (state.mode === 'responder') {
+    nearest(e.lngLat);
+    return;
+  }
+  const hit = pick(e.point);
+  if (hit) select(hit.level, hit.feature, { lngLat: e.lngLat, fly: hit.level !== 'building' });
+});
+map.on('mousemove', (e) => {
+  map.getCanvas().style.cursor = map.queryRenderedFeatures(e.point, { layers: ['districts-fill'] }).length ? 'pointer' : '';
+});
+
+// ---------- search ----------
+let searchSeq = 0;
+const results = $('#search-results');
+$('#search').addEventListener('input', debounce(async (e) => {
+  const q = e.target.value.trim();
+  const seq = ++searchSeq;
+  if (!q) {
+    results.hidden = true;
+    return;
+  }
+  let items = [];
+  try {
+    const body = await fetchJSON(api.search(q));
+    items = body && !body.notFound ? searchItems(body) : localSearch(q);
+  } catch {
+    items = localSearch(q);
+  }
+  if (seq !== searchSeq) return;
+  results.replaceChildren();
+  if (!items.length) {
+    const li = document.createElement('li');
+    li.textContent = t('search.none');
+    results.appendChild(li);
+  }
+  for (const it of items.slice(0, 12)) {
+    const li = document.createElement('li');
+    li.textContent = it.name ?? it.address ?? it.code;
+    const s = document.createElement('small');
+    s.textContent = [it.detail ?? it.code, t(`kind.${it.kind}`)].filter(Boolean).join(' · ');
+    li.appendChild(s);
+    li.addEventListener('click', () => {
+      results.hidden = true;
+      if (it.code && levelOf(it.code)) selectByCode(String(it.code), it.bbox, it.lon != null ? [it.lon, it.lat] : null);
+      else if (it.bbox) map.fitBounds([[it.bbox[0], it.bbox[1]], [it.bbox[2], it.bbox[3]]], { padding: 80 });
+      else if (it.lon != null) map.flyTo({ center: [it.lon, it.lat], zoom: 16 });
+    });
+    results.appendChild(li);
+  }
+  results.hidden = false;
+}, 200));
+// searchItems: the search API's results, region hits keyed by code.
+function searchItems(body) {
+  return (body.results ?? []).map((r) => ({
+    ...r,
+    code: ['district', 'street', 'community', 'grid'].includes(r.kind) ? String(r.id) : undefined,
+  }));
+}
+// Without the search API: the regions already loaded on the map.
+function localSearch(q) {
+  const out = [];
+  for (const src of ['districts', 'streets', 'communities', 'grids']) {
+    for (const g of groupByCode(map.querySourceFeatures(src, { sourceLayer: src })).values()) {
+      if ((g.name ?? '').includes(q) || g.code.startsWith(q)) out.push({ code: g.code, name: g.name, kind: levelOf(g.code), bbox: g.bbox });
+    }
+  }
+  return out;
+}
+function debounce(f, ms) {
+  let h;
+  return (...a) => {
+    clearTimeout(h);
+    h = setTimeout(() => f(...a), ms);
+  };
+}
+
+// ---------- KPI ----------
+let kpi;
+async function loadKPI() {
+  try {
+    kpi = await fetchJSON(api.kpi());
+  } catch (e) {
+    console.warn('kpi:', e.message);
+    kpi = null;
+  }
+  renderKPI();
+}
+function renderKPI() {
+  const box = $('#kpi-body');
+  box.replaceChildren();
+  if (!kpi || kpi.notFound) {
+    box.innerHTML = `<span class="k"></span>`;
+    box.firstChild.textContent = t('kpi.unavailable');
+    return;
+  }
+  for (const [k, v, rate] of kpiRows(kpi)) {
+    const a = document.createElement('span');
+    a.className = 'k';
+    a.textContent = t(k);
+    const b = document.createElement('span');
+    b.className = 'v';
+    b.dataset.key = k;
+    b.textContent = v == null ? '–' : rate ? `${Math.round(v * 100)}%` : formatNumber(v);
+    box.append(a, b);
+  }
+  const tiers = kpi.today?.by_tier ?? {};
+  if (Object.keys(tiers).length) {
+    const a = document.createElement('span');
+    a.className = 'k';
+    a.textContent = t('kpi.by_tier');
+    const b = document.createElement('span');
+    b.className = 'tiers';
+    b.textContent = ['grid', 'street', 'district'].map((x) => `${t(`tier.${x}`)} ${tiers[x]?.reported ?? 0}`).join(' · ');
+    box.append(a, b);
+  }
+}
+loadKPI();
+setInterval(loadKPI, 30000);
+
+// ---------- live incidents ----------
+const incidents = new LiveIncidents();
+let liveState = 'connecting';
+function renderLive() {
+  const el = $('#live');
+  el.className = `live live-${liveState}`;
+  el.querySelector('b').textContent = t(`live.${liveState}`);
+}
+function pushLive() {
+  map.getSource('live')?.setData(incidents.geojson());
+}
+const stream = new LiveStream(api.stream({ kinds: 'event' }), {
+  onState: (s) => {
+    liveState = s === 'idle' ? 'off' : s;
+    hook.liveState = liveState;
+    renderLive();
+  },
+  onMessage: (m) => {
+    if (m.type === 'resync') return loadKPI();
+    const inc = incidentOf(m);
+    if (!inc) return;
+    incidents.add(inc);
+    hook.lastIncident = inc;
+    pushLive();
+    setTimeout(pushLive, 3100); // end of the highlight
+    kpiSoon();
+  },
+});
+const kpiSoon = debounce(loadKPI, 1000);
+stream.start();
+
+renderI18n();

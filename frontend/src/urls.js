@@ -1,0 +1,87 @@
+// Every URL the page asks for is built here, so tests pin them down.
+
+const enc = encodeURIComponent;
+
+function qs(params) {
+  const parts = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') continue;
+    parts.push(`${enc(k)}=${enc(v)}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+// round keeps coordinates to ~1 cm: shorter URLs, equal cache keys.
+const round = (x) => Math.round(x * 1e7) / 1e7;
+
+export const api = {
+  tileJSON: (source) => `/tiles/${enc(source)}.json`,
+  nearest: ({ lon, lat, k = 5, kind, status }) =>
+    `/api/v1/responders/nearest${qs({ lon: round(lon), lat: round(lat), k, kind, status })}`,
+  locate: ({ lon, lat }) => `/api/v1/locate${qs({ lon: round(lon), lat: round(lat) })}`,
+  region: (code) => `/api/v1/regions/${enc(code)}`,
+  building: (id) => `/api/v1/buildings/${enc(id)}`,
+  stats: ({ level, metric, parent }) => `/api/v1/stats${qs({ level, metric, parent })}`,
+  search: (q, limit = 10) => `/api/v1/search${qs({ q: q.trim(), limit })}`,
+  kpi: () => '/api/v1/kpi',
+  stream: ({ kinds, lastEventId } = {}) => `/api/v1/stream${qs({ kinds, last_event_id: lastEventId })}`,
+};
+
+// levelOf tells a region code's level by its length (the schema's code
+// formats: district 6, street 9, community 12, grid 15 digits).
+export function levelOf(code) {
+  const s = String(code ?? '');
+  if (!/^\d+$/.test(s)) return null;
+  return { 6: 'district', 9: 'street', 12: 'community', 15: 'grid' }[s.length] ?? null;
+}
+
+// parentOf: the enclosing region's code (codes nest by prefix).
+export function parentOf(code) {
+  const s = String(code);
+  const cut = { 9: 6, 12: 9, 15: 12 }[s.length];
+  return cut ? s.slice(0, cut) : null;
+}
+
+// fetchJSON returns the body, or null when the endpoint does not exist
+// (404/405/501): the page degrades rather than fails while parts of the
+// API are not deployed. Other errors throw with the server's reason.
+export async function fetchJSON(url, { signal, fetchImpl = globalThis.fetch } = {}) {
+  const r = await fetchImpl(url, { signal, headers: { Accept: 'application/json' } });
+  if (r.status === 404 || r.status === 405 || r.status === 501) {
+    let body = null;
+    try {
+      body = await r.json();
+    } catch {
+      /* not JSON */
+    }
+    // A JSON 404 from a route that exists (unknown region) is "not found";
+    // "no such route" (or any 405/501) means the endpoint is absent.
+    if (r.status === 404 && body?.code === 'not_found' && !/no such route/.test(body.error ?? '')) {
+      return { notFound: true, ...body };
+    }
+    return null;
+  }
+  if (!r.ok) {
+    let reason = r.statusText;
+    try {
+      reason = (await r.json()).error ?? reason;
+    } catch {
+      /* not JSON */
+    }
+    throw new Error(`${r.status} ${reason}`);
+  }
+  return r.json();
+}
+
+// kpiRows: the KPI panel's rows [i18n key, value, is a rate] from
+// GET /api/v1/kpi (today's figures, city-wide or for a region).
+export function kpiRows(k) {
+  const a = k?.today?.all ?? {};
+  return [
+    ['kpi.reported', a.reported],
+    ['kpi.closed', a.closed],
+    ['kpi.closure_rate', a.closure_rate, true],
+    ['kpi.open', a.open],
+    ['kpi.overdue', a.overdue],
+  ];
+}

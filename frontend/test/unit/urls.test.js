@@ -1,0 +1,49 @@
+import { describe, it, expect } from 'vitest';
+import { api, levelOf, parentOf, fetchJSON } from '../../src/urls.js';
+
+const res = (status, body) => ({
+  status,
+  ok: status >= 200 && status < 300,
+  statusText: 'x',
+  json: async () => {
+    if (body === undefined) throw new Error('not json');
+    return body;
+  },
+});
+
+describe('urls', () => {
+  it('builds API URLs, encoding and dropping empty parameters', () => {
+    expect(api.nearest({ lon: 106.123456789, lat: 29.5, k: 5 })).toBe('/api/v1/responders/nearest?lon=106.1234568&lat=29.5&k=5');
+    expect(api.nearest({ lon: 1, lat: 2, kind: 'fire', status: '' })).toBe('/api/v1/responders/nearest?lon=1&lat=2&k=5&kind=fire');
+    expect(api.search('  解放碑 & co ')).toBe('/api/v1/search?q=%E8%A7%A3%E6%94%BE%E7%A2%91%20%26%20co&limit=10');
+    expect(api.stats({ level: 'grid', metric: 'open_events' })).toBe('/api/v1/stats?level=grid&metric=open_events');
+    expect(api.region('500103')).toBe('/api/v1/regions/500103');
+    expect(api.building(42)).toBe('/api/v1/buildings/42');
+    expect(api.tileJSON('grids')).toBe('/tiles/grids.json');
+    expect(api.stream({ kinds: 'event' })).toBe('/api/v1/stream?kinds=event');
+    expect(api.stream({ kinds: 'event,unit', lastEventId: 7 })).toBe('/api/v1/stream?kinds=event%2Cunit&last_event_id=7');
+  });
+
+  it('tells levels and parents by code length', () => {
+    expect(levelOf('500103')).toBe('district');
+    expect(levelOf('500103001')).toBe('street');
+    expect(levelOf('500103001001')).toBe('community');
+    expect(levelOf('500103001001001')).toBe('grid');
+    expect(levelOf('5001')).toBe(null);
+    expect(levelOf('50010a')).toBe(null);
+    expect(parentOf('500103001001001')).toBe('500103001001');
+    expect(parentOf('500103')).toBe(null);
+  });
+
+  it('fetchJSON: null for a missing route, notFound for a missing thing, throws on errors', async () => {
+    const f = (status, body) => () => Promise.resolve(res(status, body));
+    expect(await fetchJSON('/x', { fetchImpl: f(200, { a: 1 }) })).toEqual({ a: 1 });
+    expect(await fetchJSON('/x', { fetchImpl: f(404, { code: 'not_found', error: 'no such route: /x' }) })).toBe(null);
+    expect(await fetchJSON('/x', { fetchImpl: f(405, { code: 'method_not_allowed' }) })).toBe(null);
+    expect(await fetchJSON('/x', { fetchImpl: f(404, undefined) })).toBe(null);
+    expect(await fetchJSON('/x', { fetchImpl: f(404, { code: 'not_found', error: 'no region 500199' }) }))
+      .toEqual({ notFound: true, code: 'not_found', error: 'no region 500199' });
+    await expect(fetchJSON('/x', { fetchImpl: f(400, { error: 'lon out of range' }) })).rejects.toThrow('400 lon out of range');
+    await expect(fetchJSON('/x', { fetchImpl: f(503, undefined) })).rejects.toThrow('503');
+  });
+});
