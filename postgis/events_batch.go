@@ -169,9 +169,20 @@ lg AS (
 	) AS v(actor, action, fs, ts, ft, note)
 	ORDER BY ins.id, v.action DESC),
 pub AS (
-	SELECT ins.id, stream_publish('event.created', ins.grid_code, ins.geom, event_stream_json(ROW(ins.*)::events)) AS seq
-	FROM ins ORDER BY ins.id)
-SELECT i.ord, ` + eventCols + ` FROM ins e JOIN input i ON i.id = e.id JOIN pub ON pub.id = e.id`
+	INSERT INTO stream_outbox (kind, region, bbox, data)
+	SELECT 'event.created', ins.grid_code, ARRAY[ST_X(ins.geom), ST_Y(ins.geom), ST_X(ins.geom), ST_Y(ins.geom)],
+		event_stream_json(ROW(ins.*)::events)
+	FROM ins ORDER BY ins.id
+	RETURNING *),
+-- One NOTIFY for the batch: the messages inline when they fit, else the
+-- range to read back. Fewer notifications for the listeners to carry.
+note AS (
+	SELECT pg_notify('` + StreamChannel + `', CASE WHEN octet_length(m) <= 7900 THEN m
+		ELSE json_build_object('from', lo, 'to', hi, 'tx', pg_current_xact_id()::text)::text END)
+	FROM (SELECT jsonb_agg(stream_message(ROW(pub.*)::stream_outbox) ORDER BY pub.seq)::text AS m,
+		min(pub.seq) AS lo, max(pub.seq) AS hi FROM pub) x
+	WHERE lo IS NOT NULL)
+SELECT i.ord, ` + eventCols + ` FROM ins e JOIN input i ON i.id = e.id LEFT JOIN note ON true`
 
 func (db *DB) createEvents(ctx context.Context, batch []*createReq) (map[int]wangge.Event, error) {
 	n := len(batch)

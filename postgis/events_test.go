@@ -27,6 +27,21 @@ func TestEventWriterBatches(t *testing.T) {
 	go func() { w.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	store := postgis.BatchedEvents{DB: db, Writer: w}
+	// A listener, as every replica has: each created event reaches it once.
+	var (
+		mu   sync.Mutex
+		seen = map[int64]int{}
+	)
+	listening := make(chan struct{})
+	go db.ListenStream(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), func() { close(listening) },
+		func(ms []postgis.StreamMessage) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, m := range ms {
+				seen[m.Seq]++
+			}
+		})
+	<-listening
 
 	type answer struct {
 		e       wangge.Event
@@ -85,6 +100,24 @@ func TestEventWriterBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n >= msgs || time.Now().After(deadline) {
+			break
+		}
+	}
+	mu.Lock()
+	for seq, k := range seen {
+		if k != 1 {
+			t.Errorf("message %d heard %d times", seq, k)
+		}
+	}
+	if len(seen) != msgs {
+		t.Errorf("listener heard %d messages; %d were written", len(seen), msgs)
+	}
+	mu.Unlock()
 	if want := 40 + 1; events != want || logs != 2*want || msgs != want {
 		t.Errorf("stored %d events, %d log rows, %d stream messages; want %d, %d, %d", events, logs, msgs, want, 2*want, want)
 	}

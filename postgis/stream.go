@@ -11,7 +11,8 @@ import (
 )
 
 // StreamChannel carries the live stream's messages (migration 0010): the
-// message itself, or a range of stream_outbox rows to read back.
+// message itself, an array of a batch's messages, or a range of
+// stream_outbox rows to read back.
 const StreamChannel = "wangge_stream"
 
 // StreamMessage is one message of the live stream. Seq comes from the
@@ -101,6 +102,15 @@ func (db *DB) streamRange(ctx context.Context, n streamNotice) ([]StreamMessage,
 // with StreamSince.
 func (db *DB) ListenStream(ctx context.Context, log *slog.Logger, onConnect func(), handle func([]StreamMessage)) {
 	db.Listen(ctx, StreamChannel, log, onConnect, func(payload string) {
+		if len(payload) > 0 && payload[0] == '[' { // a batch's messages
+			var ms []StreamMessage
+			if err := json.Unmarshal([]byte(payload), &ms); err != nil {
+				log.Warn("bad stream notification", "err", err)
+				return
+			}
+			handle(ms)
+			return
+		}
 		var n streamNotice
 		if err := json.Unmarshal([]byte(payload), &n); err != nil {
 			log.Warn("bad stream notification", "err", err)
