@@ -252,14 +252,23 @@ func (e *gridEdit) allocParcelID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// cutParcels cuts the parcels of grid that line crosses: the largest piece
-// keeps the parcel's id, the others become new parcels of the same grid
-// and land use; buildings go to the piece holding their centroid.
+// minPieceM2: a cut that would leave a piece smaller than this is not
+// made (the parcel stays whole), so a line drawn near a parcel edge snaps
+// to it instead of leaving slivers.
+const minPieceM2 = 5
+
+// cutParcels cuts the parcels of grid (every grid of the community when
+// grid is "") that line crosses: the largest piece keeps the parcel's id,
+// the others become new parcels of the same grid and land use; buildings
+// go to the piece holding their centroid.
 func (e *gridEdit) cutParcels(ctx context.Context, grid string, line []byte) error {
-	rows, err := e.tx.Query(ctx, `SELECT p.id, ST_AsEWKB(d.geom)
-		FROM parcels p, LATERAL (SELECT (ST_Dump(ST_Split(p.geom, ST_GeomFromWKB($2, 4326)))).geom) d
-		WHERE p.grid_code = $1 AND ST_Intersects(p.geom, ST_GeomFromWKB($2, 4326))
-		ORDER BY p.id, ST_Area(d.geom) DESC`, grid, line)
+	rows, err := e.tx.Query(ctx, `WITH l AS (SELECT ST_GeomFromWKB($2, 4326) g),
+		d AS (SELECT p.id, x.geom, ST_Area(x.geom::geography) a
+			FROM parcels p, l, LATERAL (SELECT (ST_Dump(ST_Split(p.geom, l.g))).geom) x
+			WHERE (p.grid_code = $1 OR ($1 = '' AND p.community_code = $3)) AND ST_Intersects(p.geom, l.g))
+		SELECT d.id, ST_AsEWKB(d.geom) FROM d
+		WHERE d.id NOT IN (SELECT id FROM d GROUP BY id HAVING min(a) < $4)
+		ORDER BY d.id, d.a DESC`, grid, line, e.community, float64(minPieceM2))
 	if err != nil {
 		return fmt.Errorf("postgis: cut parcels: %w", err)
 	}
@@ -387,7 +396,73 @@ func (e *gridEdit) newGrid(ctx context.Context, geom []byte) (string, error) {
 	return code, nil
 }
 
-// draw is not built yet: a free-hand boundary is refused with a reason.
-func (e *gridEdit) draw(_ context.Context, op int, grid string, _ orb.Ring) error {
-	return geo.Refuse(op, grid, "unsupported", nil, "draw is not supported yet: use split and reassign")
+// draw gives grid the area inside a closed boundary drawn by hand: the
+// parcels the boundary crosses are cut along it, parcels of the community
+// inside it join grid, and grid's parcels left outside go to the
+// neighbouring grid they share the longest edge with (repeatedly, for
+// parcels that only touch others being given away). Outside the community
+// the boundary is ignored. The usual checks then judge the result.
+func (e *gridEdit) draw(ctx context.Context, op int, grid string, ring orb.Ring) error {
+	if err := e.active(op, grid); err != nil {
+		return err
+	}
+	line := lineWKB(orb.LineString(ring))
+	var overlaps bool
+	if err := e.tx.QueryRow(ctx, `SELECT ST_Intersects(ST_MakePolygon(ST_GeomFromWKB($2, 4326)), ST_Union(geom))
+		FROM parcels WHERE grid_code = $1`, grid, line).Scan(&overlaps); err != nil {
+		return fmt.Errorf("postgis: draw %s: %w", grid, err)
+	}
+	if !overlaps {
+		start := ring[0]
+		return geo.Refuse(op, grid, "no_overlap", &start, "the boundary does not overlap grid %s", grid)
+	}
+	if err := e.cutParcels(ctx, "", line); err != nil {
+		return err
+	}
+	rows, err := e.tx.Query(ctx, `WITH r AS (SELECT ST_MakePolygon(ST_GeomFromWKB($3, 4326)) g),
+		o AS (SELECT p.id, p.grid_code AS old FROM parcels p, r
+			WHERE p.community_code = $1 AND p.grid_code <> $2 AND p.geom && r.g AND ST_Intersects(r.g, ST_PointOnSurface(p.geom)))
+		UPDATE parcels p SET grid_code = $2 FROM o WHERE p.id = o.id RETURNING o.old`, e.community, grid, line)
+	if err != nil {
+		return fmt.Errorf("postgis: draw %s: %w", grid, err)
+	}
+	from, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("postgis: draw %s: %w", grid, err)
+	}
+	e.touch(grid)
+	e.touch(from...)
+	for {
+		rows, err := e.tx.Query(ctx, `WITH r AS (SELECT ST_MakePolygon(ST_GeomFromWKB($3, 4326)) g),
+			l AS (SELECT p.id, p.geom FROM parcels p, r WHERE p.grid_code = $2 AND NOT ST_Intersects(r.g, ST_PointOnSurface(p.geom))),
+			c AS (SELECT DISTINCT ON (l.id) l.id, n.grid_code FROM l JOIN parcels n
+				ON n.community_code = $1 AND n.grid_code <> $2 AND n.geom && l.geom
+				WHERE ST_Length(ST_CollectionExtract(ST_Intersection(l.geom, n.geom), 2)::geography) > 0.5
+				ORDER BY l.id, ST_Length(ST_CollectionExtract(ST_Intersection(l.geom, n.geom), 2)::geography) DESC, n.grid_code)
+			UPDATE parcels p SET grid_code = c.grid_code FROM c WHERE p.id = c.id RETURNING c.grid_code`, e.community, grid, line)
+		if err != nil {
+			return fmt.Errorf("postgis: draw %s: %w", grid, err)
+		}
+		to, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("postgis: draw %s: %w", grid, err)
+		}
+		if len(to) == 0 {
+			break
+		}
+		e.touch(to...)
+	}
+	var left int
+	var x, y float64
+	if err := e.tx.QueryRow(ctx, `WITH r AS (SELECT ST_MakePolygon(ST_GeomFromWKB($2, 4326)) g)
+		SELECT count(*), coalesce(min(ST_X(ST_PointOnSurface(p.geom))), 0), coalesce(min(ST_Y(ST_PointOnSurface(p.geom))), 0)
+		FROM parcels p, r WHERE p.grid_code = $1 AND NOT ST_Intersects(r.g, ST_PointOnSurface(p.geom))`, grid, line).
+		Scan(&left, &x, &y); err != nil {
+		return fmt.Errorf("postgis: draw %s: %w", grid, err)
+	}
+	if left > 0 {
+		p := orb.Point{x, y}
+		return geo.Refuse(op, grid, "no_neighbour", &p, "%d parcels outside the new boundary of grid %s have no neighbouring grid to go to", left, grid)
+	}
+	return nil
 }

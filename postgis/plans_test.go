@@ -536,3 +536,48 @@ func TestPlanConcurrentApply(t *testing.T) {
 		t.Errorf("second apply: %v, want a conflict", err)
 	}
 }
+
+// ringAround is grid code's outline grown (or shrunk, d < 0) by d degrees.
+func (f *planFixture) ringAround(t *testing.T, code string, d float64) orb.Ring {
+	t.Helper()
+	var xs, ys []float64
+	if err := f.db.Pool.QueryRow(context.Background(), `SELECT array_agg(ST_X(pt.geom) ORDER BY pt.path), array_agg(ST_Y(pt.geom) ORDER BY pt.path)
+		FROM grids g, ST_DumpPoints(ST_ExteriorRing(ST_GeometryN(ST_Buffer(g.geom, $2, 'join=mitre'), 1))) pt WHERE g.code = $1`,
+		code, d).Scan(&xs, &ys); err != nil {
+		t.Fatal(err)
+	}
+	r := make(orb.Ring, len(xs))
+	for i := range xs {
+		r[i] = orb.Point{xs[i], ys[i]}
+	}
+	return r
+}
+
+func TestPlanDraw(t *testing.T) {
+	f := newPlanFixture(t)
+	ctx := context.Background()
+	code := f.grids[len(f.grids)/2]
+	var area0 float64
+	_ = f.db.Pool.QueryRow(ctx, `SELECT ST_Area(geom::geography) FROM grids WHERE code = $1`, code).Scan(&area0)
+	// Grow by ~10 m: strips of the neighbours' parcels are cut off and join.
+	p := f.applyChecked(t, geo.GridOp{Kind: geo.OpDraw, Grid: code, Boundary: f.ringAround(t, code, 0.0001)})
+	var area1 float64
+	_ = f.db.Pool.QueryRow(ctx, `SELECT ST_Area(geom::geography) FROM grids WHERE code = $1`, code).Scan(&area1)
+	if area1 <= area0 || len(p.Grids) < 2 {
+		t.Errorf("grown grid: %.0f → %.0f m², %d grids touched", area0, area1, len(p.Grids))
+	}
+	// Shrink by ~15 m: its outer strip goes to the neighbours.
+	f.applyChecked(t, geo.GridOp{Kind: geo.OpDraw, Grid: code, Boundary: f.ringAround(t, code, -0.00015)})
+	var area2 float64
+	_ = f.db.Pool.QueryRow(ctx, `SELECT ST_Area(geom::geography) FROM grids WHERE code = $1`, code).Scan(&area2)
+	if area2 >= area1 {
+		t.Errorf("shrunk grid: %.0f → %.0f m²", area1, area2)
+	}
+	t.Logf("grid %s: %.0f → %.0f → %.0f m²", code, area0, area1, area2)
+	// A boundary elsewhere is refused.
+	_, err := f.create(t, geo.GridOp{Kind: geo.OpDraw, Grid: code, Boundary: orb.Ring{{100, 20}, {100.1, 20}, {100.1, 20.1}, {100, 20}}})
+	var pe *geo.PlanError
+	if !errors.As(err, &pe) || pe.Problems[0].Rule != "no_overlap" {
+		t.Errorf("boundary elsewhere: %v", err)
+	}
+}
