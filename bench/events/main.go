@@ -42,11 +42,13 @@ type config struct {
 	scale    float64
 	profile  string
 	flushers int
+	rounds   int
 }
 
 func main() {
 	var c config
-	flag.DurationVar(&c.dur, "dur", 10*time.Second, "intake run per phase")
+	flag.DurationVar(&c.dur, "dur", 10*time.Second, "intake run per phase, split into -rounds")
+	flag.IntVar(&c.rounds, "rounds", 4, "alternations of the two phases (the machine's other load drifts; alternating spreads it over both)")
 	flag.IntVar(&c.posters, "posters", 32, "concurrent POST clients")
 	flag.IntVar(&c.subs, "subs", 100, "SSE clients in the second phase")
 	flag.IntVar(&c.replicas, "replicas", 2, "server replicas (posts and clients spread round-robin)")
@@ -109,9 +111,9 @@ func run(c config) error {
 		}
 		rs = append(rs, r)
 	}
-	fmt.Printf("%d replicas, %d posters, %v per phase, GOMAXPROCS %d\n\n", c.replicas, c.posters, c.dur, numCPU())
+	fmt.Printf("%d replicas, %d posters, %v per phase in %d alternating rounds, GOMAXPROCS %d\n\n",
+		c.replicas, c.posters, c.dur, c.rounds, numCPU())
 
-	noSubs := intake(rs, pts, c, 0)
 	if c.profile != "" {
 		f, err := os.Create(c.profile)
 		if err != nil {
@@ -121,9 +123,16 @@ func run(c config) error {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
+		defer pprof.StopCPUProfile()
 	}
-	withSubs := intake(rs, pts, c, c.subs)
-	pprof.StopCPUProfile()
+	round := c
+	round.dur = c.dur / time.Duration(max(1, c.rounds))
+	var without, with []result
+	for range max(1, c.rounds) {
+		without = append(without, intake(rs, pts, round, 0))
+		with = append(with, intake(rs, pts, round, c.subs))
+	}
+	noSubs, withSubs := merge(without), merge(with)
 	printTable(c, noSubs, withSubs)
 	var b, n int64
 	for _, r := range rs {

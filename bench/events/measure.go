@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -21,6 +20,8 @@ func numCPU() int { return runtime.GOMAXPROCS(0) }
 type result struct {
 	subs               int
 	events, errors     int
+	elapsed            time.Duration
+	posts, delays      []time.Duration // raw samples, for merging rounds
 	rate               float64
 	postP50, postP99   time.Duration
 	delivered, missing int64
@@ -98,9 +99,7 @@ func intake(rs []replica, pts [][2]float64, c config, subs int) result {
 		all = append(all, lat[p]...)
 		res.errors += errs[p]
 	}
-	res.events = len(all)
-	res.rate = float64(res.events) / elapsed.Seconds()
-	res.postP50, res.postP99 = pct(all, 0.50), pct(all, 0.99)
+	res.events, res.elapsed, res.posts = len(all), elapsed, all
 
 	// Let the last messages arrive, then stop the clients.
 	want := int64(res.events)
@@ -130,11 +129,31 @@ func intake(rs []replica, pts [][2]float64, c config, subs int) result {
 		}
 		delays = append(delays, cl.delays...)
 	}
-	res.delayP50, res.delayP99 = pct(delays, 0.50), pct(delays, 0.99)
-	if len(delays) > 0 {
-		res.delayMax = slices.Max(delays)
-	}
+	res.delays = delays
 	return res
+}
+
+// merge adds up rounds of one phase and computes its figures.
+func merge(rounds []result) result {
+	var m result
+	for _, r := range rounds {
+		m.subs = r.subs
+		m.events += r.events
+		m.errors += r.errors
+		m.elapsed += r.elapsed
+		m.posts = append(m.posts, r.posts...)
+		m.delays = append(m.delays, r.delays...)
+		m.delivered += r.delivered
+		m.missing += r.missing
+		m.cutOff += r.cutOff
+	}
+	m.rate = float64(m.events) / m.elapsed.Seconds()
+	m.postP50, m.postP99 = pct(m.posts, 0.50), pct(m.posts, 0.99)
+	m.delayP50, m.delayP99 = pct(m.delays, 0.50), pct(m.delays, 0.99)
+	if len(m.delays) > 0 {
+		m.delayMax = slices.Max(m.delays)
+	}
+	return m
 }
 
 func connected(rs []replica) int {
@@ -164,23 +183,46 @@ func (cl *client) run(u string) {
 	cl.mu.Lock()
 	cl.body = resp.Body
 	cl.mu.Unlock()
-	r := bufio.NewReaderSize(resp.Body, 64<<10)
+	// Read whole chunks and find the markers in them: what arrives in one
+	// read was delivered at one instant, so one clock reading times it all.
+	buf := make([]byte, 256<<10)
+	var carry []byte
 	for {
-		line, err := r.ReadSlice('\n')
+		k, err := resp.Body.Read(buf)
+		if k > 0 {
+			now := time.Now().UnixNano()
+			chunk := append(carry, buf[:k]...)
+			used := cl.scan(chunk, now)
+			carry = append(carry[:0], chunk[used:]...)
+		}
 		if err != nil {
 			return
 		}
-		if bytes.HasPrefix(line, []byte("event: cutoff")) {
-			cl.mu.Lock()
+	}
+}
+
+// scan records every complete bench message in b and returns how many
+// bytes it consumed (a message cut at the end waits for the next read).
+func (cl *client) scan(b []byte, now int64) int {
+	used := 0
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	for {
+		end := bytes.Index(b[used:], []byte("\n\n"))
+		if end < 0 {
+			return used
+		}
+		frame := b[used : used+end]
+		used += end + 2
+		if bytes.HasPrefix(frame, []byte("event: cutoff")) {
 			cl.cut = true
-			cl.mu.Unlock()
 			continue
 		}
-		i := bytes.Index(line, marker)
+		i := bytes.Index(frame, marker)
 		if i < 0 {
 			continue
 		}
-		rest := line[i+len(marker):]
+		rest := frame[i+len(marker):]
 		j := bytes.IndexByte(rest, '"')
 		if j < 0 {
 			continue
@@ -189,11 +231,8 @@ func (cl *client) run(u string) {
 		if err != nil {
 			continue
 		}
-		d := time.Duration(time.Now().UnixNano() - starts[n%int64(len(starts))].Load())
-		cl.mu.Lock()
 		cl.seen = append(cl.seen, n)
-		cl.delays = append(cl.delays, d)
-		cl.mu.Unlock()
+		cl.delays = append(cl.delays, time.Duration(now-starts[n%int64(len(starts))].Load()))
 	}
 }
 
