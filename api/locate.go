@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -77,14 +76,15 @@ func (h *queryHandlers) locate(c *gin.Context) {
 			h.fail(c, err)
 			return
 		}
-	} else {
-		var ok bool
-		if out.Located, ok = h.d.Locator.Locate(out.Lon, out.Lat); !ok {
-			h.fail(c, outsideErr(out.Lon, out.Lat))
-			return
-		}
+		h.writeLocated(c, out, false)
+		return
 	}
-	c.JSON(http.StatusOK, out)
+	var ok bool
+	if out.Located, ok = h.d.Locator.Locate(out.Lon, out.Lat); !ok {
+		h.fail(c, outsideErr(out.Lon, out.Lat))
+		return
+	}
+	h.writeLocated(c, out, true)
 }
 
 func outsideErr(lon, lat float64) error {
@@ -121,19 +121,7 @@ func (h *queryHandlers) locateBatch(c *gin.Context) {
 		return
 	}
 	located, found := h.d.Locator.LocateBatch(pts)
-	out := batchJSON{CRS: crs, Count: len(pts), Grids: make([]*string, len(pts)), Regions: map[string]postgis.Located{}}
-	for i := range pts {
-		if !found[i] {
-			continue
-		}
-		code := located[i].Grid.Code
-		if _, ok := out.Regions[code]; !ok {
-			out.Regions[code] = located[i]
-		}
-		out.Grids[i] = &located[i].Grid.Code
-		out.Found++
-	}
-	c.JSON(http.StatusOK, out)
+	h.writeBatch(c, string(crs), located, found)
 }
 
 // check validates the batch and converts it to WGS-84.

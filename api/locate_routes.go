@@ -52,6 +52,7 @@ type queryHandlers struct {
 	d          *Query
 	log        *slog.Logger
 	statsCache *statsCache
+	located    locatedJSON
 }
 
 func (h *queryHandlers) fail(c *gin.Context, err error) {

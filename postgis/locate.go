@@ -87,6 +87,7 @@ func (db *DB) loadGrids(ctx context.Context, where string, args ...any) ([]geo.G
 type directory struct {
 	regions map[string]string // code → name: districts, streets, communities
 	workers map[string]Worker // grid code → its worker (lowest unit id)
+	answers sync.Map          // grid code → *Located, filled on first use
 }
 
 func (db *DB) loadDirectory(ctx context.Context) (*directory, error) {
@@ -114,8 +115,16 @@ func (db *DB) loadDirectory(ctx context.Context) (*directory, error) {
 	return d, nil
 }
 
-func (d *directory) located(h geo.GridHit) Located {
-	l := Located{
+func (d *directory) located(h geo.GridHit) *Located {
+	// Answers are kept per grid: a hot path of four map lookups and an
+	// allocation otherwise. The grid's name is checked because an Upsert
+	// may rename a grid while this directory stays.
+	if v, ok := d.answers.Load(h.Code); ok {
+		if l := v.(*Located); l.Grid.Name == h.Name {
+			return l
+		}
+	}
+	l := &Located{
 		Grid:      Region{h.Code, h.Name},
 		Community: Region{h.Community, d.regions[h.Community]},
 		Street:    Region{h.Street, d.regions[h.Street]},
@@ -124,6 +133,7 @@ func (d *directory) located(h geo.GridHit) Located {
 	if w, ok := d.workers[h.Code]; ok {
 		l.Worker = &w
 	}
+	d.answers.Store(h.Code, l)
 	return l
 }
 
@@ -269,7 +279,7 @@ func (l *Locator) Locate(lon, lat float64) (Located, bool) {
 	if !ok {
 		return Located{}, false
 	}
-	return l.dir.Load().located(h), true
+	return *l.dir.Load().located(h), true
 }
 
 // LocateBatch locates every point; found[i] tells whether out[i] holds
@@ -281,7 +291,7 @@ func (l *Locator) LocateBatch(pts []orb.Point) ([]Located, []bool) {
 	out := make([]Located, len(pts))
 	for i := range pts {
 		if found[i] {
-			out[i] = d.located(hits[i])
+			out[i] = *d.located(hits[i])
 		}
 	}
 	return out, found

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wangge/wangge/postgis"
+)
+
+// locatedJSON keeps the encoded answer of each grid: locate answers
+// repeat (a grid per a few hundred metres), and encoding them by
+// reflection cost more than finding them. An entry is used only while it
+// equals the answer at hand (a reload gives new names or workers).
+type locatedJSON struct{ m sync.Map } // grid code → *locatedEntry
+
+type locatedEntry struct {
+	l  postgis.Located
+	js []byte
+}
+
+func (lj *locatedJSON) get(l postgis.Located) ([]byte, error) {
+	if v, ok := lj.m.Load(l.Grid.Code); ok {
+		if e := v.(*locatedEntry); e.l == l {
+			return e.js, nil
+		}
+	}
+	js, err := json.Marshal(l)
+	if err != nil {
+		return nil, err
+	}
+	lj.m.Store(l.Grid.Code, &locatedEntry{l: l, js: js})
+	return js, nil
+}
+
+// writeLocated answers GET /locate: the fields of locateJSON, spliced in
+// front of the grid's encoded answer.
+func (h *queryHandlers) writeLocated(c *gin.Context, out locateJSON, cache bool) {
+	var (
+		js  []byte
+		err error
+	)
+	if cache {
+		js, err = h.located.get(out.Located)
+	} else {
+		js, err = json.Marshal(out.Located)
+	}
+	if err != nil || len(js) < 2 {
+		h.fail(c, err)
+		return
+	}
+	b := make([]byte, 0, 96+len(js))
+	b = append(b, `{"lon":`...)
+	b = strconv.AppendFloat(b, out.Lon, 'f', -1, 64)
+	b = append(b, `,"lat":`...)
+	b = strconv.AppendFloat(b, out.Lat, 'f', -1, 64)
+	b = append(b, `,"crs":`...)
+	b = strconv.AppendQuote(b, string(out.CRS))
+	b = append(b, `,"engine":`...)
+	b = strconv.AppendQuote(b, out.Engine)
+	b = append(b, ',')
+	b = append(b, js[1:]...)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+}
+
+// writeBatch answers POST /locate as batchJSON, hand-assembled: grids[i]
+// is point i's grid code or null, regions names each grid once.
+func (h *queryHandlers) writeBatch(c *gin.Context, crs string, located []postgis.Located, found []bool) {
+	n := 0
+	for _, f := range found {
+		if f {
+			n++
+		}
+	}
+	b := make([]byte, 0, 64+18*len(found))
+	b = append(b, `{"crs":`...)
+	b = strconv.AppendQuote(b, crs)
+	b = append(b, `,"count":`...)
+	b = strconv.AppendInt(b, int64(len(found)), 10)
+	b = append(b, `,"found":`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, `,"grids":[`...)
+	seen := map[string]int{}
+	var order []int
+	for i, f := range found {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if !f {
+			b = append(b, "null"...)
+			continue
+		}
+		code := located[i].Grid.Code
+		b = strconv.AppendQuote(b, code)
+		if _, ok := seen[code]; !ok {
+			seen[code] = i
+			order = append(order, i)
+		}
+	}
+	b = append(b, `],"regions":{`...)
+	for k, i := range order {
+		js, err := h.located.get(located[i])
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, located[i].Grid.Code)
+		b = append(b, ':')
+		b = append(b, js...)
+	}
+	b = append(b, "}}"...)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+}

@@ -1,0 +1,200 @@
+// Command locate benchmarks point → grid locate: the in-memory grid index
+// (geo.GridIndex behind postgis.Locator) against the same lookup done by
+// PostGIS (ST_Covers on the GiST index, lowest code first), side by side
+// in one run:
+//
+//   - answers: a sample of points located by both, which must agree on
+//     every one;
+//
+//   - in process: Locate latency and throughput, LocateBatch points/s;
+//
+//   - HTTP: GET /api/v1/locate through one server, ?engine=index against
+//     ?engine=postgis, throughput and p50/p99;
+//
+//   - batch: POST /api/v1/locate with 10,000 points against one SQL
+//     statement locating the same 10,000 points (unnest + ST_Covers).
+//
+//     DATABASE_URL=$(bin/wangge db url) go run ./bench/locate
+//
+// It reads the database at DATABASE_URL when that holds grids (the demo
+// city of `make run`), writing nothing; with -seed, or when there are no
+// grids, it seeds a throwaway database with data.Seed (-scale,
+// -districts) and drops it at the end.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wangge/wangge/api"
+	"github.com/wangge/wangge/data"
+	"github.com/wangge/wangge/postgis"
+)
+
+type options struct {
+	seed      bool
+	scale     float64
+	districts string
+	points    int
+	check     int
+	clients   int
+	dur       time.Duration
+	batches   int
+	profile   string
+}
+
+func main() {
+	var o options
+	flag.BoolVar(&o.seed, "seed", false, "seed a throwaway database instead of reading DATABASE_URL's grids")
+	flag.Float64Var(&o.scale, "scale", 0.05, "seed scale (with -seed)")
+	flag.StringVar(&o.districts, "districts", "500103,500105,500112,500229", "districts to seed (with -seed; empty: all)")
+	flag.IntVar(&o.points, "points", 50_000, "query points (fixed seed)")
+	flag.IntVar(&o.check, "check", 10_000, "points checked against PostGIS before timing")
+	flag.IntVar(&o.clients, "clients", 16, "concurrent HTTP clients")
+	flag.DurationVar(&o.dur, "http", 5*time.Second, "HTTP run per engine")
+	flag.IntVar(&o.batches, "batches", 20, "10,000-point batches per batch measurement")
+	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if o.profile != "" {
+		f, err := os.Create(o.profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	ctx := context.Background()
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		return fmt.Errorf("DATABASE_URL is not set")
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := postgis.Open(ctx, base, 32, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var grids int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM grids WHERE status = 'active'`).Scan(&grids); err != nil {
+		grids = 0 // no schema yet: seed
+	}
+	if o.seed || grids == 0 {
+		db.Close()
+		u, drop, err := freshDB(ctx, base)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		if db, err = postgis.Open(ctx, u, 32, 10*time.Second); err != nil {
+			return err
+		}
+		defer db.Close()
+		if _, err := db.Migrate(ctx, log); err != nil {
+			return err
+		}
+		opts := data.Options{Scale: o.scale, Seed: 42, Now: time.Now()}
+		if o.districts != "" {
+			opts.Districts = strings.Split(o.districts, ",")
+		}
+		t0 := time.Now()
+		if _, err := data.Seed(ctx, db, opts, log); err != nil {
+			return err
+		}
+		fmt.Printf("seeded a throwaway city (scale %g, districts %q) in %v\n", o.scale, o.districts, time.Since(t0).Round(time.Second))
+	} else {
+		fmt.Printf("reading the city at DATABASE_URL (%d active grids; nothing is written)\n", grids)
+	}
+
+	t0 := time.Now()
+	loc, err := db.NewLocator(ctx, log)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("index loaded from PostGIS in %v: %d grids in %d H3 cells\n", time.Since(t0).Round(time.Millisecond),
+		loc.Index.Len(), loc.Index.Cells())
+	pts, err := queryPoints(ctx, db, o.points)
+	if err != nil {
+		return err
+	}
+	if err := checkSame(ctx, db, loc, pts[:min(o.check, len(pts))]); err != nil {
+		return err
+	}
+
+	var t table
+	inProcess(&t, loc, pts)
+	direct := sqlRun(ctx, db, pts, o.clients, o.dur)
+	t.rows[0].postgis, t.rows[0].ratio = direct, t.rows[0].index/direct
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: 8 << 20, Query: &api.Query{Locator: loc, LocateSQL: db}})
+	hs := &http.Server{Handler: srv.Handler()}
+	go hs.Serve(ln) //nolint:errcheck // closed below
+	defer hs.Close()
+	addr := ln.Addr().String()
+	idx := httpRun(addr, "index", pts, o.clients, o.dur)
+	pg := httpRun(addr, "postgis", pts, o.clients, o.dur)
+	t.add("GET /locate, q/s", idx.qps, pg.qps, idx.qps/pg.qps)
+	t.add("GET /locate p50, ms", idx.p50, pg.p50, pg.p50/idx.p50)
+	t.add("GET /locate p99, ms", idx.p99, pg.p99, pg.p99/idx.p99)
+	bi := batchHTTP("http://"+addr, pts, o.batches)
+	bs, err := batchSQL(ctx, db, pts, max(o.batches/4, 2))
+	if err != nil {
+		return err
+	}
+	t.add("batch of 10,000 via HTTP POST vs one SQL, points/s", bi, bs, bi/bs)
+	t.print()
+	return nil
+}
+
+// freshDB creates a throwaway database next to base and returns its URL.
+func freshDB(ctx context.Context, base string) (string, func(), error) {
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := "wangge_bench_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close(ctx)
+		return "", nil, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close(context.Background())
+	}, nil
+}
