@@ -54,6 +54,7 @@ type options struct {
 	clients   int
 	dur       time.Duration
 	batches   int
+	rounds    int
 	profile   string
 }
 
@@ -65,7 +66,8 @@ func main() {
 	flag.IntVar(&o.points, "points", 50_000, "query points (fixed seed)")
 	flag.IntVar(&o.check, "check", 10_000, "points checked against PostGIS before timing")
 	flag.IntVar(&o.clients, "clients", 16, "concurrent HTTP clients")
-	flag.DurationVar(&o.dur, "http", 5*time.Second, "HTTP run per engine")
+	flag.DurationVar(&o.dur, "http", time.Second, "HTTP run per engine and round")
+	flag.IntVar(&o.rounds, "rounds", 8, "alternating rounds of the two engines")
 	flag.IntVar(&o.batches, "batches", 20, "10,000-point batches per batch measurement")
 	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -160,17 +162,10 @@ func run(o options) error {
 	go hs.Serve(ln) //nolint:errcheck // closed below
 	defer hs.Close()
 	addr := ln.Addr().String()
-	idx := httpRun(addr, "index", pts, o.clients, o.dur)
-	pg := httpRun(addr, "postgis", pts, o.clients, o.dur)
-	t.add("GET /locate, q/s", idx.qps, pg.qps, idx.qps/pg.qps)
-	t.add("GET /locate p50, ms", idx.p50, pg.p50, pg.p50/idx.p50)
-	t.add("GET /locate p99, ms", idx.p99, pg.p99, pg.p99/idx.p99)
-	bi := batchHTTP("http://"+addr, pts, o.batches)
-	bs, err := batchSQL(ctx, db, pts, max(o.batches/4, 2))
-	if err != nil {
+	httpRounds(&t, addr, pts, o.clients, o.rounds, o.dur)
+	if err := batchRounds(ctx, &t, "http://"+addr, db, pts, min(o.rounds, 3), o.batches); err != nil {
 		return err
 	}
-	t.add("batch of 10,000 via HTTP POST vs one SQL, points/s", bi, bs, bi/bs)
 	t.print()
 	return nil
 }

@@ -145,22 +145,34 @@ func inProcess(t *table, loc *postgis.Locator, pts []orb.Point) {
 	t.add("in-process LocateBatch, points/s", bps, 0, 0)
 }
 
-type httpResult struct{ qps, p50, p99 float64 }
+// phase is one timed run of one engine.
+type phase struct {
+	n, outside, errs int64
+	ds               []time.Duration
+	elapsed          time.Duration
+}
 
-// httpRun drives GET /api/v1/locate with clients concurrent keep-alive
-// connections (rawConn) for dur; every engine gets the same URLs.
-func httpRun(addr, engine string, pts []orb.Point, clients int, dur time.Duration) httpResult {
+func (p phase) qps() float64 { return float64(p.n) / p.elapsed.Seconds() }
+
+// locateRequests are the GET requests of every point for one engine.
+func locateRequests(addr, engine string, pts []orb.Point) [][]byte {
 	reqs := make([][]byte, min(len(pts), 20_000))
 	for i := range reqs {
 		reqs[i] = getRequest(addr, fmt.Sprintf("/api/v1/locate?lon=%v&lat=%v&engine=%s", pts[i][0], pts[i][1], engine))
 	}
+	return reqs
+}
+
+// httpPhase drives GET /api/v1/locate with clients concurrent keep-alive
+// connections (rawConn) for dur, starting at request offset from.
+func httpPhase(addr string, reqs [][]byte, from, clients int, dur time.Duration) phase {
 	var (
-		mu        sync.Mutex
-		all       []time.Duration
-		errs, nf  atomic.Int64
-		wg        sync.WaitGroup
-		deadline  = time.Now().Add(dur)
-		startedAt = time.Now()
+		mu       sync.Mutex
+		out      phase
+		errs, nf atomic.Int64
+		wg       sync.WaitGroup
+		deadline = time.Now().Add(dur)
+		start    = time.Now()
 	)
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
@@ -172,8 +184,8 @@ func httpRun(addr, engine string, pts []orb.Point, clients int, dur time.Duratio
 				return
 			}
 			defer rc.close()
-			ds := make([]time.Duration, 0, 1<<14)
-			for i := c; time.Now().Before(deadline); i += clients {
+			ds := make([]time.Duration, 0, 1<<12)
+			for i := from + c; time.Now().Before(deadline); i += clients {
 				s := time.Now()
 				status, err := rc.get(reqs[i%len(reqs)])
 				if err != nil {
@@ -191,19 +203,13 @@ func httpRun(addr, engine string, pts []orb.Point, clients int, dur time.Duratio
 				ds = append(ds, time.Since(s))
 			}
 			mu.Lock()
-			all = append(all, ds...)
+			out.ds = append(out.ds, ds...)
 			mu.Unlock()
 		}(c)
 	}
 	wg.Wait()
-	if len(all) == 0 {
-		fmt.Printf("HTTP %-8s no successful request (%d errors)\n", engine, errs.Load())
-		return httpResult{1, 1, 1}
-	}
-	r := httpResult{qps: float64(len(all)) / time.Since(startedAt).Seconds(), p50: ms(pct(all, .5)), p99: ms(pct(all, .99))}
-	fmt.Printf("HTTP GET  %-8s %8.0f q/s  p50 %6.2f ms  p99 %6.2f ms  (%d requests, %d outside, %d errors, %d clients, %v)\n",
-		engine, r.qps, r.p50, r.p99, len(all), nf.Load(), errs.Load(), clients, dur)
-	return r
+	out.elapsed, out.n, out.outside, out.errs = time.Since(start), int64(len(out.ds)), nf.Load(), errs.Load()
+	return out
 }
 
 // sqlRun is the lookup alone in PostGIS, without HTTP: one ST_Covers
