@@ -5,7 +5,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import './style.css';
 import { t, setLang, onLang, lang, pickLang, applyI18n, formatDistance, formatNumber } from './i18n.js';
 import { api, fetchJSON, levelOf, kpiRows } from './urls.js';
-import { buildStyle, showDeferred, SOURCES, GROUPS, DEFAULT_ON, KIND_COLOURS } from './style.js';
+import { buildStyle, showDeferred, GROUPS, DEFAULT_ON, KIND_COLOURS } from './style.js';
 import { quantileBreaks, legendItems, stepExpression, normaliseStats } from './scale.js';
 import { LiveStream } from './stream.js';
 import { incidentOf, LiveIncidents } from './live.js';
@@ -60,32 +60,41 @@ $('#lang').addEventListener('click', () => {
 onLang(renderI18n);
 
 // ---------- map ----------
-// Whole city at start: the districts' TileJSON bounds. Every source's
-// TileJSON is fetched at once, before the map exists, and put into the
-// style, so no tile waits for a second round trip and none is fetched
-// for a view that is thrown away.
-const tileJSONs = await Promise.all(
-  SOURCES.map((s) =>
-    fetchJSON(api.tileJSON(s)).catch((e) => {
-      console.warn(`tilejson ${s}:`, e.message);
-      return null;
-    }),
-  ),
-);
+// Whole city at start: the districts' TileJSON bounds, fetched before the
+// map exists (no tile is fetched for a view thrown away) and inlined in
+// the style (no second round trip). The other sources are hidden until the
+// city has painted; MapLibre fetches their TileJSON meanwhile.
+const districtsTJ = await fetchJSON(api.tileJSON('districts')).catch((e) => {
+  console.warn('tilejson districts:', e.message);
+  return null;
+});
 hook.tileJSONMs = performance.now();
-const tj = Object.fromEntries(SOURCES.map((s, i) => [s, tileJSONs[i]]));
-const map = makeMap(tj.districts?.bounds ?? null, tj);
+const map = makeMap(districtsTJ?.bounds ?? null, { districts: districtsTJ });
 hook.map = map;
+
+// viewPadding keeps fitted regions clear of the side panels (when the
+// window is wide enough to have room beside them).
+function viewPadding(panelOpen) {
+  const w = window.innerWidth;
+  if (w < 900) return 30;
+  return { top: 70, bottom: 30, left: 280, right: panelOpen ? 350 : 30 };
+}
 
 function makeMap(b, tj) {
   hook.cityBounds = b;
   const m = new maplibregl.Map({
     container: 'map',
     style: buildStyle(location.origin, { deferred: true, tileJSON: tj }),
-    ...(b ? { bounds: [[b[0], b[1]], [b[2], b[3]]], fitBoundsOptions: { padding: 40 } } : { center: [106.55, 29.56], zoom: 8 }),
+    ...(b ? { bounds: [[b[0], b[1]], [b[2], b[3]]], fitBoundsOptions: { padding: viewPadding(false) } } : { center: [106.55, 29.56], zoom: 8 }),
     attributionControl: false,
     canvasContextAttributes: { preserveDrawingBuffer: true }, // screenshots and pixel checks read the canvas
     fadeDuration: 0,
+  });
+  hook.mapCreatedMs = performance.now();
+  m.once('render', () => (hook.firstRenderMs = performance.now()));
+  m.once('styledata', () => (hook.styleMs = performance.now()));
+  m.on('dataloading', (e) => {
+    if (e.sourceId === 'districts' && e.tile && !hook.districtsRequestMs) hook.districtsRequestMs = performance.now();
   });
   m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   m.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
@@ -103,6 +112,7 @@ function makeMap(b, tj) {
       showDeferred(m);
       hook.deferredShown = true;
       applyLayers();
+      afterFirstPaint();
     }
   };
   m.on('render', onRender);
@@ -315,7 +325,7 @@ async function select(level, feature, { fly = true, lngLat = null } = {}) {
     const src = LEVEL_SOURCE[level];
     const parts = map.querySourceFeatures(src, { sourceLayer: src, filter: ['==', ['get', 'code'], code] });
     const b = bboxOf(parts.length ? parts : [feature]);
-    if (b) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 17, duration: 600 });
+    if (b) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: viewPadding(true), maxZoom: 17, duration: 600 });
   }
   const detail = { level, code, props: p, api: null, building: null, located: null, loading: true };
   const render = () => renderPanel(detail);
@@ -335,8 +345,36 @@ async function select(level, feature, { fly = true, lngLat = null } = {}) {
   if (state.selection?.code === code) render();
 }
 
-const PANEL_KEYS = ['households', 'residents', 'tagged', 'buildings', 'grids', 'floors', 'use', 'open_events', 'overdue',
+const PANEL_KEYS = ['households', 'residents', 'tagged', 'buildings', 'grids', 'floors', 'use', 'built_year', 'open_events', 'overdue',
   'events_30d', 'closure_rate', 'avg_handling_minutes', 'posts', 'units', 'objects'];
+
+// buildingCounts: the panel's figures from GET /api/v1/buildings/{id}.
+function buildingCounts(b) {
+  const hs = Array.isArray(b.households) ? b.households : [];
+  return {
+    households: hs.length,
+    residents: hs.reduce((n, h) => n + (h.residents?.length ?? 0), 0),
+    floors: b.floors,
+    use: b.use,
+    built_year: b.built_year,
+  };
+}
+
+// householdList: the building's households and residents as the API
+// gives them (names, ids and phones already masked by the server).
+function householdList(hs) {
+  const h = document.createElement('h2');
+  h.textContent = `${t('households')} (${hs.length})`;
+  const ol = document.createElement('ol');
+  ol.className = 'households';
+  for (const hh of hs.slice(0, 200)) {
+    const li = document.createElement('li');
+    const people = (hh.residents ?? []).map((r) => [r.name, r.age != null ? `${r.age}` : '', ...(r.tags ?? [])].filter(Boolean).join(' '));
+    li.textContent = `${hh.unit_no ?? ''} · ${people.join('，')}`;
+    ol.appendChild(li);
+  }
+  return [h, ol];
+}
 
 function renderPanel(d) {
   $('#panel').hidden = false;
@@ -360,13 +398,19 @@ function renderPanel(d) {
     dl.append(dt, dd);
   };
   // Counts: the API's when it answered, else what the tile carries.
-  const src = d.api && !d.api.notFound ? d.api : d.building && !d.building.notFound ? d.building : null;
+  const bld = d.building && !d.building.notFound ? d.building : null;
+  const src = d.api && !d.api.notFound ? d.api : bld ? buildingCounts(bld) : null;
   const counts = { ...d.props, ...(src ?? {}), ...(src?.counts ?? {}) };
+  if (bld) {
+    h.textContent = bld.name || `#${bld.id}`;
+    sub.textContent = `${t('level.building')} · ${bld.address ?? bld.id}`;
+  }
   for (const k of PANEL_KEYS) {
     const v = counts[k];
     if (v == null || typeof v === 'object') continue;
     if (k === 'closure_rate') add(k, `${Math.round(v * 100)}%`);
     else if (k === 'avg_handling_minutes') add(k, `${Math.round(v)}`);
+    else if (k === 'built_year') add(k, String(v));
     else add(k, v);
   }
   const w = d.located?.worker;
@@ -388,6 +432,7 @@ function renderPanel(d) {
     }
     body.append(h4, ul);
   }
+  if (bld?.households?.length) body.append(...householdList(bld.households));
   if (d.loading) {
     const l = document.createElement('div');
     l.className = 'sub';
@@ -426,7 +471,7 @@ function selectByCode(code, bbox, point) {
   const src = LEVEL_SOURCE[level];
   const parts = map.querySourceFeatures(src, { sourceLayer: src, filter: ['==', ['get', 'code'], code] });
   if (parts.length) return select(level, parts[0]);
-  if (bbox) map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: 80, duration: 600 });
+  if (bbox) map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: viewPadding(true), duration: 600 });
   else if (point) map.flyTo({ center: point, zoom: { district: 11, street: 13, community: 14, grid: 15.5 }[level], duration: 600 });
   // not loaded yet: select from properties alone, the API fills the panel
   return select(level, { properties: { code }, id: null }, { fly: false });
@@ -559,7 +604,7 @@ $('#search').addEventListener('input', debounce(async (e) => {
     li.addEventListener('click', () => {
       results.hidden = true;
       if (it.code && levelOf(it.code)) selectByCode(String(it.code), it.bbox, it.lon != null ? [it.lon, it.lat] : null);
-      else if (it.bbox) map.fitBounds([[it.bbox[0], it.bbox[1]], [it.bbox[2], it.bbox[3]]], { padding: 80 });
+      else if (it.bbox) map.fitBounds([[it.bbox[0], it.bbox[1]], [it.bbox[2], it.bbox[3]]], { padding: viewPadding(true) });
       else if (it.lon != null) map.flyTo({ center: [it.lon, it.lat], zoom: 16 });
     });
     results.appendChild(li);
@@ -631,8 +676,7 @@ function renderKPI() {
     box.append(a, b);
   }
 }
-loadKPI();
-setInterval(loadKPI, 30000);
+
 
 // ---------- live incidents ----------
 const incidents = new LiveIncidents();
@@ -656,13 +700,25 @@ const stream = new LiveStream(api.stream({ kinds: 'event' }), {
     const inc = incidentOf(m);
     if (!inc) return;
     incidents.add(inc);
-    hook.lastIncident = inc;
+    hook.lastIncident = { ...inc, receivedAt: Date.now() };
     pushLive();
     setTimeout(pushLive, 3100); // end of the highlight
     kpiSoon();
   },
 });
 const kpiSoon = debounce(loadKPI, 1000);
-stream.start();
+hook.stream = stream;
+
+// The KPI query and the stream start once the city has painted: on two
+// cores they would otherwise compete with the first tiles.
+let started = false;
+function afterFirstPaint() {
+  if (started) return;
+  started = true;
+  loadKPI();
+  setInterval(loadKPI, 30000);
+  stream.start();
+}
+setTimeout(afterFirstPaint, 5000); // should the city never paint
 
 renderI18n();
