@@ -68,7 +68,7 @@ $(FRONTEND_APP): frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
 # Vitest unit tests, then Playwright (Debian's chromium) against a real
 # `bin/wangge serve` on a throwaway seeded database.
 frontend-test: build db-up
-	cd frontend && DATABASE_URL=$(DBURL) WANGGE_BIN=$(CURDIR)/$(BIN) npm test
+	DATABASE_URL=$(DBURL) WANGGE_BIN=$(CURDIR)/$(BIN) npm --prefix frontend test
 
 bench-seed: build db-up
 	DATABASE_URL=$(DBURL) $(GO) run ./bench/seedbench --scale 1
