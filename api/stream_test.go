@@ -94,7 +94,7 @@ func eventID(m sseMsg) any {
 // stream within a second, with the same sequence number a client of A
 // sees; a unit dispatched through A shows on B too.
 func TestEventOnOneReplicaStreamsFromAnother(t *testing.T) {
-	_, url := evCity(t)
+	db, url := evCity(t)
 	a, _ := evServer(t, url, true)
 	b, _ := evServer(t, url, true)
 	onB := sseDial(t, b.URL+"/api/v1/stream?region=500103001")
@@ -128,6 +128,16 @@ func TestEventOnOneReplicaStreamsFromAnother(t *testing.T) {
 		unit = unit || m.Event == "unit.changed" && d["id"].(float64) == 9002 && d["status"] == "en_route"
 		return updated && unit
 	})
+
+	// A grid redrawn by anyone reaches the walls as grid.changed.
+	if _, err := db.Pool.Exec(context.Background(),
+		`UPDATE grids SET version = version + 1, updated_by = 'planner' WHERE code = '500103001001002'`); err != nil {
+		t.Fatal(err)
+	}
+	mg := sseWait(t, onB, time.Second, func(m sseMsg) bool { return m.Event == "grid.changed" })
+	if d := mg.Data["data"].(map[string]any); d["code"] != "500103001001002" || d["version"].(float64) != 2 {
+		t.Errorf("grid message %v", d)
+	}
 
 	// A client that reconnects with Last-Event-ID gets what came after it.
 	again := sseDial(t, b.URL+"/api/v1/stream", "Last-Event-ID", mb.ID)
