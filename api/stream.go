@@ -215,9 +215,23 @@ func (s *Stream) subscribe(sub *subscriber, lastID int64) (replay [][]byte, resy
 	} else {
 		n = s.head
 	}
-	for i := 0; i < n; i++ {
+	// Concurrent commits can number messages in one order and commit them
+	// in another; every replica hears them in commit order (PostgreSQL's
+	// one notification queue), which is the ring's order. So what a client
+	// missed is what came after its last message in the ring, not what
+	// has a higher number; a number not held falls back to the latter.
+	after := -1
+	if s.inRing[lastID] {
+		for i := n - 1; i >= 0; i-- {
+			if s.ring[(start+i)%len(s.ring)].seq == lastID {
+				after = i
+				break
+			}
+		}
+	}
+	for i := after + 1; i < n; i++ {
 		f := &s.ring[(start+i)%len(s.ring)]
-		if f.seq > lastID && sub.wants(f) {
+		if (after >= 0 || f.seq > lastID) && sub.wants(f) {
 			replay = append(replay, f.bytes)
 		}
 	}

@@ -175,6 +175,13 @@ func TestStreamReplayResyncAndCutOff(t *testing.T) {
 		t.Errorf("after 3: replay %d resync %v newest %d", len(replay), resync, newest)
 	}
 	s.unsubscribe(sub)
+	// 8 committed before 7: a client that saw 8 (but not 7) gets 7 back.
+	s.Publish(msgs(8, 8))
+	s.Publish(msgs(7, 7))
+	if replay, _, _ := s.subscribe(sub, 8); len(replay) != 1 || !strings.HasPrefix(string(replay[0]), "id: 7\n") {
+		t.Errorf("after 8: replay %q", replay)
+	}
+	s.unsubscribe(sub)
 	if _, resync, _ := s.subscribe(sub, 1); !resync {
 		t.Error("id 1 is no longer held but no resync")
 	}
@@ -186,7 +193,7 @@ func TestStreamReplayResyncAndCutOff(t *testing.T) {
 	s.subscribe(slow, -1)
 	s.subscribe(fast, -1)
 	s.subscribe(other, -1)
-	s.Publish(msgs(7, 10))
+	s.Publish(msgs(9, 12))
 	select {
 	case <-slow.gone:
 	default:
