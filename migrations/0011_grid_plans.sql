@@ -21,3 +21,6 @@ CREATE INDEX grid_plans_community_idx ON grid_plans (community_code, created_at)
 ALTER TABLE grid_versions
     ADD CONSTRAINT grid_versions_plan_fk FOREIGN KEY (plan_id) REFERENCES grid_plans (id);
 CREATE INDEX grid_versions_parcels_idx ON grid_versions USING gin (parcel_ids);
+
+-- A plan reads and locks its community's parcels as a whole.
+CREATE INDEX parcels_community_idx ON parcels (community_code);

@@ -118,8 +118,15 @@ func (e *gridEdit) settle(ctx context.Context) ([]GridMove, []WorkerMove, error)
 	for o, nw := range e.retired {
 		oldR, newR = append(oldR, o), append(newR, nw)
 	}
+	changed, err := e.changedParcels(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	// Points go to the parcel under them (the lowest grid code on a shared
 	// edge, as the locate index decides); objects in a building follow it.
+	// Only points on parcels that changed grid (or were cut), or on grids
+	// merged away, can move: found from the parcels through the points'
+	// GiST index rather than by testing every point of the touched grids.
 	points := []struct {
 		table, where string
 		count        func(*GridMove) *int
@@ -129,20 +136,27 @@ func (e *gridEdit) settle(ctx context.Context) ([]GridMove, []WorkerMove, error)
 		{"posts", "", func(m *GridMove) *int { return &m.Posts }},
 	}
 	for _, pt := range points {
-		byBuilding := "NULL::text"
+		byBuilding, inBuilding := "NULL::text", ""
 		if pt.table == "objects" {
 			byBuilding = `(SELECT b.grid_code FROM buildings b WHERE b.id = t.building_id)`
+			inBuilding = ` UNION SELECT t.id FROM objects t JOIN buildings b ON b.id = t.building_id
+				WHERE b.parcel_id = ANY($5) AND t.grid_code <> b.grid_code`
 		}
-		q := `WITH n AS (
+		q := `WITH c AS (
+				SELECT t.id FROM parcels c JOIN ` + pt.table + ` t ON t.geom && c.geom AND ST_Intersects(c.geom, t.geom)
+				WHERE c.id = ANY($5)` + pt.where + `
+				UNION SELECT t.id FROM ` + pt.table + ` t WHERE t.grid_code = ANY($3)` + pt.where + inBuilding + `),
+			n AS (
 				SELECT t.id, t.grid_code AS old, coalesce(` + byBuilding + `,
-					(SELECT p.grid_code FROM parcels p WHERE p.community_code = $1 AND ST_Intersects(p.geom, t.geom)
+					(SELECT p.grid_code FROM parcels p WHERE ST_Intersects(p.geom, t.geom) AND left(p.grid_code, 12) = $1
 					 ORDER BY p.grid_code LIMIT 1),
 					r.new, t.grid_code) AS new
-				FROM ` + pt.table + ` t LEFT JOIN unnest($3::text[], $4::text[]) r(old, new) ON r.old = t.grid_code
-				WHERE t.grid_code = ANY($2)` + pt.where + `),
+				FROM c JOIN ` + pt.table + ` t ON t.id = c.id
+				LEFT JOIN unnest($3::text[], $4::text[]) r(old, new) ON r.old = t.grid_code
+				WHERE t.grid_code = ANY($2)),
 			u AS (UPDATE ` + pt.table + ` t SET grid_code = n.new FROM n WHERE t.id = n.id AND n.new <> n.old RETURNING n.old, n.new)
 			SELECT old, new, count(*) FROM u GROUP BY 1, 2`
-		rows, err := e.tx.Query(ctx, q, e.community, e.touched, oldR, newR)
+		rows, err := e.tx.Query(ctx, q, e.community, e.touched, oldR, newR, changed)
 		if err != nil {
 			return nil, nil, fmt.Errorf("postgis: move %s: %w", pt.table, err)
 		}
@@ -179,6 +193,36 @@ func (e *gridEdit) settle(ctx context.Context) ([]GridMove, []WorkerMove, error)
 		return cmpStr(a.To, b.To)
 	})
 	return out, workers, nil
+}
+
+// changedParcels lists the community's parcels whose grid is not the one
+// they started in, and those new from a cut.
+func (e *gridEdit) changedParcels(ctx context.Context) ([]int64, error) {
+	was := map[int64]string{}
+	for code, ids := range e.before {
+		for _, id := range ids {
+			was[id] = code
+		}
+	}
+	rows, err := e.tx.Query(ctx, `SELECT id, grid_code FROM parcels WHERE community_code = $1`, e.community)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: changed parcels: %w", err)
+	}
+	var (
+		id      int64
+		code    string
+		changed []int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &code}, func() error {
+		if was[id] != code {
+			changed = append(changed, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgis: changed parcels: %w", err)
+	}
+	return changed, nil
 }
 
 func cmpStr(a, b string) int {

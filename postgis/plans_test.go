@@ -2,7 +2,6 @@ package postgis_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"slices"
@@ -61,6 +60,15 @@ func newPlanFixture(t *testing.T) *planFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// And a street light on every parcel, so that every parcel moved
+	// moves an object.
+	_, err = db.Pool.Exec(ctx, `INSERT INTO objects (id, category, category_code, grid_code, geom)
+		SELECT (SELECT max(id) FROM objects) + row_number() OVER (ORDER BY p.id), 'street_light', '0501', p.grid_code,
+			ST_PointOnSurface(p.geom)
+		FROM parcels p WHERE p.community_code = $1`, f.community)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -108,6 +116,13 @@ func (f *planFixture) checkPartition(t *testing.T, before []byte) {
 			WHERE b.grid_code LIKE $1 || '%' AND r.grid_code <> b.grid_code`},
 		{"grids with stale counts", `SELECT count(*) FROM grids g WHERE g.community_code = $1 AND g.status = 'active'
 			AND g.households <> (SELECT coalesce(sum(households), 0) FROM buildings b WHERE b.grid_code = g.code)`},
+		{"open events off their grid", `SELECT count(*) FROM events e WHERE e.grid_code LIKE $1 || '%'
+			AND e.status IN ('reported', 'accepted', 'dispatched', 'on_site')
+			AND NOT EXISTS (SELECT 1 FROM grids g WHERE g.code = e.grid_code AND g.status = 'active' AND ST_Intersects(g.geom, e.geom))`},
+		{"objects off their grid", `SELECT count(*) FROM objects o WHERE o.grid_code LIKE $1 || '%' AND o.building_id IS NULL
+			AND NOT EXISTS (SELECT 1 FROM grids g WHERE g.code = o.grid_code AND g.status = 'active' AND ST_Intersects(g.geom, o.geom))`},
+		{"objects off their building's grid", `SELECT count(*) FROM objects o JOIN buildings b ON b.id = o.building_id
+			WHERE o.grid_code LIKE $1 || '%' AND o.grid_code <> b.grid_code`},
 		{"grids in more than one piece", `SELECT count(*) FROM grids WHERE community_code = $1 AND status = 'active'
 			AND ST_NumGeometries(geom) > 1`},
 	}
@@ -346,8 +361,14 @@ func TestPlanSplit(t *testing.T) {
 		t.Errorf("split halves overlap by %.3f m²", dist)
 	}
 	_ = north
-	b, _ := json.MarshalIndent(p, "", " ")
-	t.Logf("%.3000s", b)
+	objects := 0
+	for _, m := range p.Moves {
+		objects += m.Objects
+	}
+	if objects == 0 {
+		t.Errorf("a split moved no object: %+v", p.Moves)
+	}
+	t.Logf("moves %+v", p.Moves)
 }
 
 func TestPlanRefused(t *testing.T) {

@@ -1,7 +1,7 @@
 // Command plans benchmarks grid edits through the HTTP API: the preview
 // (POST /api/v1/plans) and the apply (POST /api/v1/plans/{id}/apply) of a
 // typical urban edit — one edge parcel with its buildings, households and
-// residents moved to the neighbouring grid — plus merge and split, on the
+// residents moved to the neighbouring grid — plus merge, split and draw, on the
 // core district seeded at scale 1. The baseline, measured in the same run
 // on the same parcels, is the bare minimum an edit must do: one
 // transaction that updates the parcel and rebuilds the two outlines with
@@ -113,8 +113,51 @@ func run(scale float64, districts []string, n int, keep bool) error {
 	}
 	rows = append(rows, row{"merge: preview", mpv, 300 * time.Millisecond, bl}, row{"merge: apply", map_, 500 * time.Millisecond, bl},
 		row{"split (cuts parcels): preview", spv, 300 * time.Millisecond, bl}, row{"split: apply", sap, 500 * time.Millisecond, bl})
+	dpv, dap, err := b.draws(ctx, min(n, 20))
+	if err != nil {
+		return err
+	}
+	rows = append(rows, row{"draw (grow by 10 m): preview", dpv, 300 * time.Millisecond, bl}, row{"draw: apply", dap, 500 * time.Millisecond, bl})
 	printTable(rows)
 	return nil
+}
+
+// draws grows n urban grids (one per community) by about 10 m with a
+// hand-drawn outline: strips of every neighbour are cut off and join.
+func (b *bench) draws(ctx context.Context, n int) (pv, ap []time.Duration, err error) {
+	rows, err := b.db.Pool.Query(ctx, `SELECT DISTINCT ON (g.community_code) g.code,
+			(SELECT json_agg(json_build_array(ST_X(pt.geom), ST_Y(pt.geom)) ORDER BY pt.path)
+			 FROM ST_DumpPoints(ST_ExteriorRing(ST_GeometryN(ST_Buffer(g.geom, 0.0001, 'join=mitre'), 1))) pt)
+		FROM grids g JOIN regions c ON c.code = g.community_code AND c.kind = 'urban'
+		WHERE g.status = 'active' ORDER BY g.community_code DESC, g.code LIMIT $1`, 3*n)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cands [][2]string
+	for rows.Next() {
+		var c [2]string
+		if err := rows.Scan(&c[0], &c[1]); err != nil {
+			return nil, nil, err
+		}
+		cands = append(cands, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	for _, c := range cands {
+		if len(pv) >= n {
+			break
+		}
+		d, a, err := b.once(fmt.Sprintf(`{"by":"bench","operations":[{"op":"draw","grid":"%s","boundary":%s}]}`, c[0], c[1]))
+		if err != nil {
+			continue // a neighbour too thin to lose a strip: refused, skip it
+		}
+		pv, ap = append(pv, d), append(ap, a)
+	}
+	if len(pv) == 0 {
+		return nil, nil, fmt.Errorf("no draw succeeded")
+	}
+	return pv, ap, nil
 }
 
 type row struct {
