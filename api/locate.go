@@ -144,7 +144,11 @@ func (b batchBody) check() (geo.CRS, []orb.Point, error) {
 		if p[0] < -180 || p[0] > 180 || p[1] < -90 || p[1] > 90 {
 			return crs, nil, wangge.Invalid("points", "point %d: [%v, %v] is outside lon [-180, 180], lat [-90, 90]", i, p[0], p[1])
 		}
-		pts[i][0], pts[i][1] = geo.ToWGS84(crs, p[0], p[1])
+		x, y := geo.ToWGS84(crs, p[0], p[1])
+		if x < -180 || x > 180 || y < -90 || y > 90 { // BD-09's shift, at the antimeridian
+			return crs, nil, wangge.Invalid("points", "point %d: [%v, %v] in %s is outside WGS-84's range", i, p[0], p[1], crs)
+		}
+		pts[i] = orb.Point{x, y}
 	}
 	return crs, pts, nil
 }

@@ -2,6 +2,7 @@ package postgis_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/paulmach/orb"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/data"
 	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/postgis/pgtest"
@@ -191,6 +193,13 @@ func TestLocatorFollowsGridChanges(t *testing.T) {
 	}
 	if got, ok := l.Locate(106.575, 29.555); !ok || got.Grid.Code != "500103001001002" || got.District.Name != "渝中区" {
 		t.Fatalf("before: %+v %v", got, ok)
+	}
+	// GridAt, for event intake: the code, or invalid input outside.
+	if code, err := l.GridAt(ctx, 106.565, 29.555); err != nil || code != "500103001001001" {
+		t.Errorf("GridAt inside: %q, %v", code, err)
+	}
+	if _, err := l.GridAt(ctx, 106.0, 29.0); !errors.Is(err, wangge.ErrInvalid) {
+		t.Errorf("GridAt outside: %v, want ErrInvalid", err)
 	}
 	// Grid 1 takes over grid 2's area; grid 2 retires.
 	if _, err := db.Pool.Exec(ctx, `BEGIN;
