@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -276,6 +277,40 @@ func TestPlansRefused(t *testing.T) {
 	} {
 		if code, got := call(t, c.method, e.base+c.path, c.body); code != c.status {
 			t.Errorf("%s %s: %d %v, want %d", c.method, c.path, code, got, c.status)
+		}
+	}
+}
+
+// Two planners apply plans on the same grid at the same moment: one gets
+// 200, the other 412 naming the grid, however the race goes.
+func TestPlansConcurrentApplyHTTP(t *testing.T) {
+	e := planServer(t)
+	for round := 0; round < 3; round++ {
+		a, _, _, to := e.draft(t)
+		code, mb := call(t, "POST", e.base+"/plans", fmt.Sprintf(`{"by":"other","operations":[{"op":"split","grid":"%s","line":%s}]}`,
+			to, lineAcross(t, e, to)))
+		if code != 201 {
+			t.Fatalf("split plan: %d %v", code, mb)
+		}
+		ids := []float64{a, mb["plan_id"].(float64)}
+		codes := make(chan int, 2)
+		var wg sync.WaitGroup
+		for _, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code, _ := call(t, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, id), "")
+				codes <- code
+			}()
+		}
+		wg.Wait()
+		close(codes)
+		got := map[int]int{}
+		for c := range codes {
+			got[c]++
+		}
+		if got[200] != 1 || got[412] != 1 {
+			t.Fatalf("round %d: statuses %v, want one 200 and one 412", round, got)
 		}
 	}
 }
