@@ -101,31 +101,20 @@ CREATE TRIGGER units_stream AFTER UPDATE ON units
     REFERENCING OLD TABLE AS old_units NEW TABLE AS new_units
     FOR EACH STATEMENT EXECUTE FUNCTION stream_units_changed();
 
-CREATE FUNCTION stream_grids_changed() RETURNS trigger
+-- Grids: row level, and only for the columns a wall draws. A statement-level
+-- trigger would keep the old and new rows of every grid touched, outlines
+-- included, for updates that change none of them (refresh_grid_counts over
+-- the whole city); grid edits are rare, one message each is fine.
+CREATE FUNCTION stream_grid_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    lo bigint;
-    hi bigint;
 BEGIN
-    WITH ins AS (
-        INSERT INTO stream_outbox (kind, region, bbox, data)
-        SELECT 'grid.changed', n.code,
-               CASE WHEN n.geom IS NULL THEN NULL
-                    ELSE ARRAY[ST_XMin(n.geom), ST_YMin(n.geom), ST_XMax(n.geom), ST_YMax(n.geom)] END,
-               jsonb_build_object('code', n.code, 'status', n.status, 'version', n.version,
-                                  'updated_at', n.updated_at, 'updated_by', n.updated_by)
-        FROM new_grids n JOIN old_grids o ON o.id = n.id
-        WHERE n.geom IS DISTINCT FROM o.geom OR n.status IS DISTINCT FROM o.status
-           OR n.version IS DISTINCT FROM o.version
-        ORDER BY n.id
-        RETURNING seq)
-    SELECT min(seq), max(seq) INTO lo, hi FROM ins;
-    IF lo IS NOT NULL THEN
-        PERFORM pg_notify('wangge_stream',
-            json_build_object('from', lo, 'to', hi, 'tx', pg_current_xact_id()::text)::text);
-    END IF;
+    PERFORM stream_publish('grid.changed', NEW.code, NEW.geom,
+        jsonb_build_object('code', NEW.code, 'status', NEW.status, 'version', NEW.version,
+                           'updated_at', NEW.updated_at, 'updated_by', NEW.updated_by));
     RETURN NULL;
 END $$;
-CREATE TRIGGER grids_stream AFTER UPDATE ON grids
-    REFERENCING OLD TABLE AS old_grids NEW TABLE AS new_grids
-    FOR EACH STATEMENT EXECUTE FUNCTION stream_grids_changed();
+CREATE TRIGGER grids_stream AFTER UPDATE OF geom, status, version ON grids
+    FOR EACH ROW
+    WHEN (OLD.geom IS DISTINCT FROM NEW.geom OR OLD.status IS DISTINCT FROM NEW.status
+          OR OLD.version IS DISTINCT FROM NEW.version)
+    EXECUTE FUNCTION stream_grid_changed();
