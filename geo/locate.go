@@ -68,7 +68,14 @@ type GridIndex struct {
 	res   int
 	mu    sync.RWMutex
 	byKey map[string]*gridEntry
-	cells map[h3.Cell][]*gridEntry
+	cells map[h3.Cell][]candidate
+}
+
+// candidate is a grid in a cell's bucket with its box inline, so that
+// rejecting it reads the bucket's own memory, not the grid's.
+type candidate struct {
+	bound orb.Bound
+	e     *gridEntry
 }
 
 // NewGridIndex returns an empty index bucketing at H3 resolution res
@@ -77,7 +84,7 @@ func NewGridIndex(res int) *GridIndex {
 	if res <= 0 || res > 15 {
 		res = LocateRes
 	}
-	return &GridIndex{res: res, byKey: map[string]*gridEntry{}, cells: map[h3.Cell][]*gridEntry{}}
+	return &GridIndex{res: res, byKey: map[string]*gridEntry{}, cells: map[h3.Cell][]candidate{}}
 }
 
 // Len is the number of grids.
@@ -113,7 +120,7 @@ func (ix *GridIndex) Replace(gs []Grid) {
 	}
 	wg.Wait()
 	byKey := make(map[string]*gridEntry, len(gs))
-	cells := make(map[h3.Cell][]*gridEntry, len(gs))
+	cells := make(map[h3.Cell][]candidate, len(gs))
 	for _, e := range es {
 		if old := byKey[e.hit.Code]; old != nil {
 			unlinkGrid(cells, old)
@@ -146,8 +153,8 @@ func (ix *GridIndex) Upsert(gs ...Grid) {
 		ix.byKey[e.hit.Code] = e
 		for _, c := range e.cells {
 			b := ix.cells[c]
-			i, _ := slices.BinarySearchFunc(b, e, byCode)
-			ix.cells[c] = slices.Insert(b, i, e)
+			i, _ := slices.BinarySearchFunc(b, candidate{e.bound, e}, byCode)
+			ix.cells[c] = slices.Insert(b, i, candidate{e.bound, e})
 		}
 	}
 }
@@ -199,10 +206,11 @@ func (ix *GridIndex) LocateBatch(pts []orb.Point, hits []GridHit, found []bool) 
 }
 
 func (ix *GridIndex) locate(c h3.Cell, p orb.Point) (GridHit, bool) {
-	for _, e := range ix.cells[c] { // sorted by code: the first cover wins
-		if !e.bound.Contains(p) {
+	for _, cd := range ix.cells[c] { // sorted by code: the first cover wins
+		if !cd.bound.Contains(p) {
 			continue
 		}
+		e := cd.e
 		for _, part := range e.parts {
 			if part.bound.Contains(p) && Covers(part.poly, p) {
 				return e.hit, true
@@ -216,17 +224,17 @@ func validLonLat(lon, lat float64) bool {
 	return lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90 // false for NaN too
 }
 
-func byCode(a, b *gridEntry) int { return cmp.Compare(a.hit.Code, b.hit.Code) }
+func byCode(a, b candidate) int { return cmp.Compare(a.e.hit.Code, b.e.hit.Code) }
 
-func linkGrid(cells map[h3.Cell][]*gridEntry, e *gridEntry) {
+func linkGrid(cells map[h3.Cell][]candidate, e *gridEntry) {
 	for _, c := range e.cells {
-		cells[c] = append(cells[c], e)
+		cells[c] = append(cells[c], candidate{e.bound, e})
 	}
 }
 
-func unlinkGrid(cells map[h3.Cell][]*gridEntry, e *gridEntry) {
+func unlinkGrid(cells map[h3.Cell][]candidate, e *gridEntry) {
 	for _, c := range e.cells {
-		b := slices.DeleteFunc(cells[c], func(x *gridEntry) bool { return x == e })
+		b := slices.DeleteFunc(cells[c], func(x candidate) bool { return x.e == e })
 		if len(b) == 0 {
 			delete(cells, c)
 		} else {
