@@ -24,3 +24,5 @@ CREATE INDEX grid_versions_parcels_idx ON grid_versions USING gin (parcel_ids);
 
 -- A plan reads and locks its community's parcels as a whole.
 CREATE INDEX parcels_community_idx ON parcels (community_code);
+-- Objects follow their building when a plan moves it.
+CREATE INDEX objects_building_idx ON objects (building_id) WHERE building_id IS NOT NULL;
