@@ -64,7 +64,7 @@ onLang(renderI18n);
 // map exists (no tile is fetched for a view thrown away) and inlined in
 // the style (no second round trip). The other sources are hidden until the
 // city has painted; MapLibre fetches their TileJSON meanwhile.
-const districtsTJ = await fetchJSON(api.tileJSON('districts')).catch((e) => {
+const districtsTJ = await (window.__districtsTJ ?? fetchJSON(api.tileJSON('districts'))).catch((e) => {
   console.warn('tilejson districts:', e.message);
   return null;
 });
@@ -159,6 +159,28 @@ function applyLayers() {
     }
   }
 }
+
+// ---------- event time filter ----------
+// The events tiles take status/since filters; the page swaps the source's
+// tile URL (each filter is its own cache key on the server).
+const eventFilter = { days: 0, open: false };
+let eventsBaseTiles = null;
+function applyEventFilter() {
+  const src = map.getSource('events');
+  if (!src?.tiles) return;
+  eventsBaseTiles ??= src.tiles.slice();
+  const tiles = eventsBaseTiles.map((u) => api.eventsTiles(u, eventFilter));
+  src.setTiles(tiles); // reloads asynchronously
+  hook.eventsTiles = tiles;
+}
+$('#events-window').addEventListener('change', (e) => {
+  eventFilter.days = Number(e.target.value);
+  applyEventFilter();
+});
+$('#events-open').addEventListener('change', (e) => {
+  eventFilter.open = e.target.checked;
+  applyEventFilter();
+});
 
 // ---------- grid colouring ----------
 function renderMetricSelect() {
@@ -487,8 +509,16 @@ function closePanel() {
 }
 
 // ---------- responders ----------
-async function nearest(lngLat) {
-  const url = api.nearest({ lon: lngLat.lng, lat: lngLat.lat, k: 8 });
+// The responder view: from a clicked point, or an incident (then units
+// can be dispatched to it), filtered by kind and status.
+const responderFilter = { kind: '', status: '' };
+let responderOrigin = null;
+
+async function nearest(origin) {
+  responderOrigin = origin;
+  const { lngLat, eventId } = origin;
+  const q = { lon: lngLat.lng, lat: lngLat.lat, k: 8, kind: responderFilter.kind, status: responderFilter.status };
+  const url = eventId ? api.eventResponders(eventId, q) : api.nearest(q);
   $('#panel').hidden = false;
   const body = $('#panel-body');
   $('#breadcrumb').replaceChildren();
@@ -498,8 +528,8 @@ async function nearest(lngLat) {
     h.textContent = t('responder.title');
     const sub = document.createElement('div');
     sub.className = 'sub';
-    sub.textContent = `${lngLat.lng.toFixed(5)}, ${lngLat.lat.toFixed(5)}`;
-    body.append(h, sub);
+    sub.textContent = eventId ? `${t('responder.event')} #${eventId}` : `${lngLat.lng.toFixed(5)}, ${lngLat.lat.toFixed(5)}`;
+    body.append(h, sub, responderFilters());
     if (err) {
       const e = document.createElement('div');
       e.className = 'error';
@@ -522,7 +552,8 @@ async function nearest(lngLat) {
       li.innerHTML = `${sw}<span class="who"></span><span class="dist"></span><br><small class="sub"></small>`;
       li.querySelector('.who').textContent = `${t(`kind.${r.kind}`)} ${t(`type.${r.type}`)} #${r.id}`;
       li.querySelector('.dist').textContent = formatDistance(r.distance_m);
-      li.querySelector('small').textContent = r.status ?? '';
+      li.querySelector('small').textContent = t(`status.${r.status}`);
+      if (eventId && r.type === 'unit' && r.status === 'available') li.appendChild(dispatchButton(r, eventId));
       ol.appendChild(li);
     }
     body.appendChild(ol);
@@ -531,6 +562,7 @@ async function nearest(lngLat) {
   render(null);
   try {
     const res = await fetchJSON(url);
+    if (responderOrigin !== origin) return;
     render(res);
     setNearest(res?.responders ?? [], [lngLat.lng, lngLat.lat]);
     state.panelRender = () => render(res);
@@ -538,6 +570,57 @@ async function nearest(lngLat) {
     render(null, e.message);
   }
 }
+
+function responderFilters() {
+  const box = document.createElement('div');
+  box.className = 'filters';
+  const sel = (name, options) => {
+    const s = document.createElement('select');
+    s.name = name;
+    for (const v of options) {
+      const o = document.createElement('option');
+      o.value = v;
+      o.textContent = v ? t(`${name}.${v}`) : t(`${name}.all`);
+      o.selected = responderFilter[name] === v;
+      s.appendChild(o);
+    }
+    s.addEventListener('change', () => {
+      responderFilter[name] = s.value;
+      if (responderOrigin) nearest(responderOrigin);
+    });
+    return s;
+  };
+  box.append(
+    sel('kind', ['', 'police', 'fire', 'medical', 'community', 'micro_fire', 'grid_worker', 'patrol', 'engine', 'ambulance']),
+    sel('status', ['', 'available', 'en_route', 'on_scene']),
+  );
+  return box;
+}
+
+function dispatchButton(r, eventId) {
+  const b = document.createElement('button');
+  b.className = 'dispatch';
+  b.textContent = t('responder.dispatch');
+  b.addEventListener('click', async (ev) => {
+    ev.stopPropagation();
+    b.disabled = true;
+    try {
+      const resp = await fetch(api.unitStatus(r.id), {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ status: 'en_route', event_id: Number(eventId), at: new Date().toISOString() }),
+      });
+      if (!resp.ok) throw new Error((await resp.json().catch(() => ({}))).error ?? resp.statusText);
+      b.textContent = t('responder.dispatched');
+      b.classList.add('done');
+    } catch (e) {
+      b.disabled = false;
+      b.textContent = `${t('error')}: ${e.message}`;
+    }
+  });
+  return b;
+}
+
 function setNearest(list, origin) {
   const feats = [];
   if (origin) feats.push({ type: 'Feature', geometry: { type: 'Point', coordinates: origin }, properties: { origin: true, colour: '#ffe066' } });
@@ -561,7 +644,15 @@ for (const b of document.querySelectorAll('#modes button')) {
 }
 map.on('click', (e) => {
   if (state.mode === 'responder') {
-    nearest(e.lngLat);
+    // an incident under the click: its responders, with dispatch
+    const layers = ['live-points', 'events-points'].filter((l) => map.getLayer(l) && map.getLayoutProperty(l, 'visibility') !== 'none');
+    const box = [[e.point.x - 6, e.point.y - 6], [e.point.x + 6, e.point.y + 6]];
+    const inc = layers.length ? map.queryRenderedFeatures(box, { layers })[0] : null;
+    const id = inc?.properties?.id ?? inc?.id;
+    if (inc && id != null) {
+      const [lon, lat] = inc.geometry.coordinates;
+      nearest({ lngLat: { lng: lon, lat }, eventId: id });
+    } else nearest({ lngLat: e.lngLat });
     return;
   }
   const hit = pick(e.point);

@@ -18,6 +18,13 @@ export const api = {
   tileJSON: (source) => `/tiles/${enc(source)}.json`,
   nearest: ({ lon, lat, k = 5, kind, status }) =>
     `/api/v1/responders/nearest${qs({ lon: round(lon), lat: round(lat), k, kind, status })}`,
+  eventResponders: (id, { k = 8, kind, status } = {}) => `/api/v1/events/${enc(id)}/responders${qs({ k, kind, status })}`,
+  unitStatus: (id) => `/api/v1/units/${enc(id)}/status`,
+  eventsTiles: (tileURL, filter) => {
+    const extra = eventFilterQuery(filter);
+    if (!extra) return tileURL;
+    return tileURL + (tileURL.includes('?') ? '&' : '?') + extra;
+  },
   locate: ({ lon, lat }) => `/api/v1/locate${qs({ lon: round(lon), lat: round(lat) })}`,
   region: (code) => `/api/v1/regions/${enc(code)}`,
   building: (id) => `/api/v1/buildings/${enc(id)}`,
@@ -84,4 +91,17 @@ export function kpiRows(k) {
     ['kpi.open', a.open],
     ['kpi.overdue', a.overdue],
   ];
+}
+
+// eventFilterQuery: the events tiles' filter for the time window (days
+// back from today, Asia/Shanghai dates as the server reads them; 0: all
+// time) and "open only".
+export function eventFilterQuery({ days = 0, open = false } = {}, now = Date.now()) {
+  const parts = [];
+  if (open) parts.push('status=open');
+  if (days > 0) {
+    const shanghai = new Date(now + 8 * 3600e3 - (days - 1) * 86400e3);
+    parts.push(`since=${shanghai.toISOString().slice(0, 10)}`);
+  }
+  return parts.join('&');
 }

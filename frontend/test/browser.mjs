@@ -257,6 +257,7 @@ async function main() {
   });
 
   let grid;
+  let liveEvent;
   await step('grid: click at grid zoom opens the grid panel with the API counts', async () => {
     // fly to the middle of a grid of that district, at grid zoom
     const target = await page.evaluate(async (district) => {
@@ -391,6 +392,7 @@ async function main() {
     const t1 = Date.now(); // committed: the event exists from here on
     timings.livePostMs = t1 - t0;
     const id = body.id ?? body.event?.id;
+    liveEvent = { id, lon: centre.lng, lat: centre.lat };
     await page.waitForFunction((id) => String(window.__wangge.lastIncident?.id) === String(id), id, { timeout: 10000, polling: 50 });
     // the page stamps the message's arrival (same machine, same clock)
     timings.liveMs = (await page.evaluate(() => window.__wangge.lastIncident.receivedAt)) - t1;
@@ -401,6 +403,47 @@ async function main() {
       (n) => document.querySelector('#kpi-body [data-key="kpi.reported"]')?.textContent.replace(/,/g, '') === String(n),
       kpi.today.all.reported, { timeout: 5000 });
     await shot('5-live');
+  });
+
+  await step('responders: click the incident, dispatch the nearest available unit', async () => {
+    await page.click('#modes button[data-mode="responder"]');
+    const px = await page.evaluate((e) => {
+      const p = window.__wangge.map.project([e.lon, e.lat]);
+      return { x: p.x, y: p.y };
+    }, liveEvent);
+    await page.mouse.click(px.x, px.y);
+    await page.waitForFunction((id) => document.querySelector('#panel .sub')?.textContent.includes(`#${id}`), liveEvent.id);
+    await page.selectOption('#panel select[name="status"]', 'available');
+    await page.waitForSelector('#nearest-list button.dispatch');
+    const li = await page.$('#nearest-list li:has(button.dispatch)');
+    const unit = (await li.getAttribute('data-id')).split(':')[1];
+    await (await li.$('button.dispatch')).click();
+    await page.waitForSelector('#nearest-list button.dispatch.done');
+    const r = await (await fetch(`${base}/api/v1/events/${liveEvent.id}/responders?k=20&status=en_route`)).json();
+    assert(r.responders.some((x) => String(x.id) === unit), `unit ${unit} is not en route after dispatch`);
+    await shot('6-dispatch');
+    await page.click('#modes button[data-mode="command"]');
+  });
+
+  await step('events: time filter and heat map', async () => {
+    await page.evaluate(() => window.__wangge.map.jumpTo({ zoom: 13.5 }));
+    await page.selectOption('#events-window', '7');
+    await page.check('#events-open');
+    const tiles = await page.evaluate(() => window.__wangge.eventsTiles);
+    assert(tiles?.[0]?.includes('status=open') && /since=\d{4}-\d\d-\d\d/.test(tiles[0]), `events tiles ${tiles}`);
+    await page.check('#layer-list input[data-group="heat"]');
+    // the filtered tiles loaded (a refused filter would be a map error)
+    await page.waitForFunction(() => {
+      const m = window.__wangge.map;
+      return m.isSourceLoaded('events') && m.getSource('events').tiles?.[0]?.includes('status=open');
+    }, null, { timeout: 20000 });
+    await page.evaluate(() => new Promise((r) => window.__wangge.map.once('render', r)));
+    const errs = await page.evaluate(() => window.__wangge.errors);
+    assert(errs.length === 0, `map errors: ${errs.join('; ')}`);
+    await shot('8-heat');
+    await page.uncheck('#layer-list input[data-group="heat"]');
+    await page.selectOption('#events-window', '0');
+    await page.uncheck('#events-open');
   });
 
   await step('live: a dropped stream shows stale while offline, then reconnects', async () => {

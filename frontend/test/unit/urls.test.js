@@ -47,3 +47,20 @@ describe('urls', () => {
     await expect(fetchJSON('/x', { fetchImpl: f(503, undefined) })).rejects.toThrow('503');
   });
 });
+
+describe('event filters and responder URLs', async () => {
+  const { eventFilterQuery } = await import('../../src/urls.js');
+  it('builds the events tiles filter in Shanghai dates', () => {
+    const now = Date.parse('2026-11-30T20:00:00Z'); // 04:00 on 1 Dec in Shanghai
+    expect(eventFilterQuery({ days: 1 }, now)).toBe('since=2026-12-01');
+    expect(eventFilterQuery({ days: 7, open: true }, now)).toBe('status=open&since=2026-11-25');
+    expect(eventFilterQuery({}, now)).toBe('');
+    expect(api.eventsTiles('http://h/tiles/events/{z}/{x}/{y}.mvt?v=3', { open: true })).toBe('http://h/tiles/events/{z}/{x}/{y}.mvt?v=3&status=open');
+    expect(api.eventsTiles('http://h/t.mvt?v=3', {})).toBe('http://h/t.mvt?v=3');
+  });
+
+  it('builds event responder and unit status URLs', () => {
+    expect(api.eventResponders(42, { kind: 'fire' })).toBe('/api/v1/events/42/responders?k=8&kind=fire');
+    expect(api.unitStatus(7)).toBe('/api/v1/units/7/status');
+  });
+});
