@@ -108,6 +108,7 @@ func serveStream(c *gin.Context, st *Stream, s *Server) {
 	beat := time.NewTicker(st.opts.Heartbeat)
 	defer beat.Stop()
 	ctx := c.Request.Context()
+	var out []byte
 	for {
 		select {
 		case <-ctx.Done():
@@ -120,21 +121,25 @@ func serveStream(c *gin.Context, st *Stream, s *Server) {
 				return
 			}
 		case b := <-sub.ch:
-			if !write(b) {
-				return
-			}
 			// Sleep rather than select: senders then fill the buffered
 			// channel without waking this goroutine for every message.
+			// What gathered goes out in one Write (net/http passes a write
+			// larger than its buffers straight to the socket: one syscall).
 			time.Sleep(st.opts.Coalesce)
-			for more := true; more; { // write what queued up, flush once
+			out = append(out[:0], b...)
+			for more := true; more; {
 				select {
 				case b := <-sub.ch:
-					if !write(b) {
-						return
-					}
+					out = append(out, b...)
 				default:
 					more = false
 				}
+			}
+			if !write(out) {
+				return
+			}
+			if cap(out) > 1<<20 {
+				out = nil // a burst's buffer is not kept for the life of the stream
 			}
 			if rc.Flush() != nil {
 				return
