@@ -79,7 +79,7 @@ func (h *eventHandlers) create(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.answerCreated(c, e, created)
+	h.answerCreated(c, e, created, "Idempotent-Replayed")
 }
 
 // record locates a checked report and stores it.
@@ -91,11 +91,13 @@ func (h *eventHandlers) record(ctx context.Context, in intake, key string) (wang
 	return h.d.Store.CreateEvent(ctx, in.newEvent(grid, key))
 }
 
-func (h *eventHandlers) answerCreated(c *gin.Context, e wangge.Event, created bool) {
+// answerCreated: 201 for a new event; 200 and the header (why no new
+// event) for an existing one.
+func (h *eventHandlers) answerCreated(c *gin.Context, e wangge.Event, created bool, existing string) {
 	c.Header("Location", "/api/v1/events/"+strconv.FormatInt(e.ID, 10))
 	c.Header("ETag", etag(e.Version))
 	if !created {
-		c.Header("Idempotent-Replayed", "true")
+		c.Header(existing, "true")
 		c.JSON(http.StatusOK, e)
 		return
 	}
@@ -196,7 +198,7 @@ func (h *eventHandlers) alarm(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.answerCreated(c, e, created)
+	h.answerCreated(c, e, created, "Alarm-Joined")
 }
 
 // fail answers a TransitionError with the allowed actions, the rest

@@ -342,8 +342,8 @@ func TestAlarms(t *testing.T) {
 	db, url := evCity(t)
 	hs, _ := evServer(t, url, false)
 	c1, e1, _ := evPost(t, hs.URL+"/api/v1/alarms", `{"device_id":"SMK-0001","note":"烟雾浓度 0.12"}`)
-	c2, e2, _ := evPost(t, hs.URL+"/api/v1/alarms", `{"device_id":"SMK-0001"}`)
-	if c1 != 201 || c2 != 200 || e1["id"] != e2["id"] {
+	c2, e2, h2 := evPost(t, hs.URL+"/api/v1/alarms", `{"device_id":"SMK-0001"}`)
+	if c1 != 201 || c2 != 200 || e1["id"] != e2["id"] || h2.Get("Alarm-Joined") != "true" {
 		t.Fatalf("first %d %v; repeat %d %v", c1, e1, c2, e2)
 	}
 	if e1["category"] != "fire_alarm" || e1["priority"].(float64) != 1 || e1["source"] != "sensor" ||
