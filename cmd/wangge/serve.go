@@ -70,14 +70,14 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	defer stopLive()
 
 	// Point → grid locate: the grid index, loaded at start and kept current
-	// from PostGIS (LISTEN wangge_tiles); without it the query routes are off.
-	var query *api.Query
+	// from PostGIS (LISTEN wangge_tiles); without it only /locate is off.
+	query := &api.Query{Regions: db, Stats: db, Features: db, Search: db}
 	qctx, stopQuery := context.WithCancel(ctx)
 	if loc, err := db.StartLocator(qctx, log); err != nil {
-		log.Warn("locate and query routes unavailable", "err", err)
+		log.Warn("locate unavailable", "err", err)
 	} else {
 		defer loc.Wait()
-		query = &api.Query{Locator: loc, LocateSQL: db, Regions: db, Stats: db, Features: db, Search: db}
+		query.Locator, query.LocateSQL = loc, db
 	}
 	defer stopQuery()
 
