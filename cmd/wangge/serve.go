@@ -85,10 +85,8 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	// PostGIS; the live stream follows wangge_stream; every replica runs the
 	// escalation ticker, the advisory lock lets one of them act per tick.
 	var locate api.EventLocator = db
-	if query != nil {
-		if l, ok := query.Locator.(api.EventLocator); ok {
-			locate = l
-		}
+	if l, ok := query.Locator.(api.EventLocator); ok {
+		locate = l
 	}
 	// Intake through a group-commit writer: concurrent reports share one
 	// statement and commit (bench/events), each answered once committed.
