@@ -46,9 +46,29 @@ export class Labels {
   }
 
   place() {
-    for (const it of this.items) {
+    const pts = this.items.map((it) => {
+      it.w ??= it.el.offsetWidth || it.el.textContent.length * 13;
+      it.h ??= it.el.offsetHeight || 16;
       const p = this.map.project(it.anchor);
-      it.el.style.transform = `translate(-50%, -50%) translate(${p.x.toFixed(1)}px, ${p.y.toFixed(1)}px)`;
-    }
+      return { x: p.x, y: p.y, w: it.w, h: it.h };
+    });
+    const shown = declutter(pts);
+    this.items.forEach((it, i) => {
+      it.el.style.visibility = shown[i] ? 'visible' : 'hidden';
+      it.el.style.transform = `translate(-50%, -50%) translate(${pts[i].x.toFixed(1)}px, ${pts[i].y.toFixed(1)}px)`;
+    });
   }
+}
+
+// declutter: which centred labels to show, in priority order (the
+// biggest regions come first): one overlapping a label already shown is
+// hidden.
+export function declutter(labels, pad = 2) {
+  const boxes = [];
+  return labels.map(({ x, y, w, h }) => {
+    const b = [x - w / 2 - pad, y - h / 2 - pad / 2, x + w / 2 + pad, y + h / 2 + pad / 2];
+    if (boxes.some((o) => b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3])) return false;
+    boxes.push(b);
+    return true;
+  });
 }

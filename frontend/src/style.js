@@ -11,7 +11,7 @@ export const GROUPS = {
   people: ['people-fill'],
   houses: ['buildings-fill', 'buildings-line'],
   land: ['parcels-fill'],
-  events: ['events-cells', 'events-points', 'live-halo', 'live-points'],
+  events: ['events-cells', 'events-points', 'live-clusters', 'live-halo', 'live-points'],
   heat: ['events-heat'],
   objects: ['objects-points'],
   posts: ['posts-points'],
@@ -41,7 +41,8 @@ export function buildStyle(origin, { deferred = false, tileJSON = {} } = {}) {
       ? { type: 'vector', tiles: tj.tiles, minzoom: tj.minzoom ?? 0, maxzoom: tj.maxzoom ?? 22, ...(tj.bounds ? { bounds: tj.bounds } : {}) }
       : { type: 'vector', url: `${origin}/tiles/${s}.json` };
   }
-  sources.live = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
+  // live incidents cluster below z13 (no glyphs: a cluster's size tells its count)
+  sources.live = { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, cluster: true, clusterMaxZoom: 12, clusterRadius: 40 };
   sources.nearest = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
   const sel = (id, source, extra = {}) => ({
     id, type: 'line', source, 'source-layer': source, filter: ['==', ['get', 'code'], ''],
@@ -106,10 +107,13 @@ export function buildStyle(origin, { deferred = false, tileJSON = {} } = {}) {
       { id: 'posts-points', type: 'circle', source: 'posts', 'source-layer': 'posts',
         paint: { 'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 2, 14, 6],
           'circle-color': match('kind', KIND_COLOURS, '#dee2e6'), 'circle-stroke-color': '#070d18', 'circle-stroke-width': 1 } },
-      { id: 'live-halo', type: 'circle', source: 'live',
+      { id: 'live-clusters', type: 'circle', source: 'live', filter: ['has', 'point_count'],
+        paint: { 'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 10, 50, 24],
+          'circle-color': '#ff4d4f', 'circle-opacity': 0.55, 'circle-stroke-color': '#ffd0d0', 'circle-stroke-width': 1.5 } },
+      { id: 'live-halo', type: 'circle', source: 'live', filter: ['!', ['has', 'point_count']],
         paint: { 'circle-radius': ['case', ['get', 'fresh'], 22, 9], 'circle-color': '#ff4d4f',
           'circle-opacity': ['case', ['get', 'fresh'], 0.35, 0.12], 'circle-blur': 0.4 } },
-      { id: 'live-points', type: 'circle', source: 'live',
+      { id: 'live-points', type: 'circle', source: 'live', filter: ['!', ['has', 'point_count']],
         paint: { 'circle-radius': 5, 'circle-color': match('status', STATUS_COLOURS, '#ff6b5a'),
           'circle-stroke-color': ['case', ['get', 'overdue'], '#ff0000', ['match', ['get', 'tier'], 'district', '#ffffff', 'street', '#ffd43b', '#070d18']],
           'circle-stroke-width': ['case', ['get', 'overdue'], 3, 1.5] } },

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { incidentOf, LiveIncidents } from '../../src/live.js';
 import { groupByCode, bboxOf, distanceM } from '../../src/geom.js';
-import { labelLevel } from '../../src/labels.js';
+import { labelLevel, declutter } from '../../src/labels.js';
 
 describe('live incidents', () => {
   const msg = (data, extra = {}) => ({ type: 'event.created', data: { seq: 5, kind: 'event.created', region: 'g1', bbox: null, data, ...extra } });
@@ -47,6 +47,12 @@ describe('geometry helpers', () => {
   it('haversine distance', () => {
     expect(distanceM([106.5, 29.5], [106.5, 29.5])).toBe(0);
     expect(distanceM([0, 0], [0, 1])).toBeCloseTo(111195, -1);
+  });
+
+  it('hides labels that overlap a bigger region\'s', () => {
+    const l = (x, y) => ({ x, y, w: 60, h: 16 });
+    expect(declutter([l(100, 100), l(130, 105), l(100, 130), l(300, 100)])).toEqual([true, false, true, true]);
+    expect(declutter([])).toEqual([]);
   });
 
   it('labels coarser regions when zoomed out', () => {
