@@ -28,6 +28,7 @@ type gridEdit struct {
 	created   []string             // grids a split made
 	retired   map[string]string    // grid merged away → the grid it joined
 	nextID    int64                // next parcel id for cut pieces (0: not allocated yet)
+	dry       bool                 // a preview: rolled back, so only what later steps read is written
 }
 
 type editGrid struct {
@@ -55,7 +56,7 @@ func beginEdit(ctx context.Context, tx pgx.Tx, community string, lock bool) (*gr
 		return nil, fmt.Errorf("postgis: plan lock: %w", err)
 	}
 	e := &gridEdit{tx: tx, community: community, grids: map[string]*editGrid{}, before: map[string][]int64{},
-		retired: map[string]string{}}
+		retired: map[string]string{}, dry: !lock}
 	q := `SELECT code, id, name, version, status FROM grids WHERE community_code = $1 ORDER BY code`
 	if lock {
 		// NO KEY UPDATE: parcels' foreign keys (KEY SHARE) are not blocked.

@@ -73,7 +73,8 @@ var DefaultPlanRules = PlanRules{MinAreaM2: 2000, Urban: geo.UrbanBand, Rural: g
 
 // settle moves what stands on parcels that changed grid: buildings (and
 // their households and residents), objects, open events and posts; units
-// of a grid merged away go to the grid it joined.
+// of a grid merged away go to the grid it joined. A dry edit (a preview)
+// moves only the buildings and counts the rest with the same conditions.
 func (e *gridEdit) settle(ctx context.Context) ([]GridMove, []WorkerMove, error) {
 	moves := map[[2]string]*GridMove{}
 	at := func(from, to string) *GridMove {
@@ -83,12 +84,20 @@ func (e *gridEdit) settle(ctx context.Context) ([]GridMove, []WorkerMove, error)
 		}
 		return moves[k]
 	}
+	// A preview moves buildings (the counts per grid are read from them)
+	// but only counts the people: the same rows an apply updates.
+	uh := `UPDATE households h SET grid_code = n.new FROM n WHERE h.building_id = n.id RETURNING n.old, n.new`
+	ur := `UPDATE residents r SET grid_code = n.new FROM n WHERE r.building_id = n.id RETURNING n.old, n.new`
+	if e.dry {
+		uh = `SELECT n.old, n.new FROM n JOIN households h ON h.building_id = n.id`
+		ur = `SELECT n.old, n.new FROM n JOIN residents r ON r.building_id = n.id`
+	}
 	rows, err := e.tx.Query(ctx, `WITH n AS (
 			SELECT b.id, b.grid_code AS old, p.grid_code AS new FROM buildings b JOIN parcels p ON p.id = b.parcel_id
 			WHERE p.community_code = $1 AND b.grid_code <> p.grid_code),
 		ub AS (UPDATE buildings b SET grid_code = n.new FROM n WHERE b.id = n.id RETURNING n.old, n.new),
-		uh AS (UPDATE households h SET grid_code = n.new FROM n WHERE h.building_id = n.id RETURNING n.old, n.new),
-		ur AS (UPDATE residents r SET grid_code = n.new FROM n WHERE r.building_id = n.id RETURNING n.old, n.new)
+		uh AS (`+uh+`),
+		ur AS (`+ur+`)
 		SELECT 'b', old, new, count(*) FROM ub GROUP BY 2, 3
 		UNION ALL SELECT 'h', old, new, count(*) FROM uh GROUP BY 2, 3
 		UNION ALL SELECT 'r', old, new, count(*) FROM ur GROUP BY 2, 3`, e.community)
@@ -136,6 +145,10 @@ func (e *gridEdit) settle(ctx context.Context) ([]GridMove, []WorkerMove, error)
 		{"posts", "", func(m *GridMove) *int { return &m.Posts }},
 	}
 	for _, pt := range points {
+		update := `UPDATE ` + pt.table + ` t SET grid_code = n.new FROM n WHERE t.id = n.id AND n.new <> n.old RETURNING n.old, n.new`
+		if e.dry {
+			update = `SELECT n.old, n.new FROM n WHERE n.new <> n.old`
+		}
 		byBuilding, inBuilding := "NULL::text", ""
 		if pt.table == "objects" {
 			byBuilding = `(SELECT b.grid_code FROM buildings b WHERE b.id = t.building_id)`
@@ -154,7 +167,7 @@ func (e *gridEdit) settle(ctx context.Context) ([]GridMove, []WorkerMove, error)
 				FROM c JOIN ` + pt.table + ` t ON t.id = c.id
 				LEFT JOIN unnest($3::text[], $4::text[]) r(old, new) ON r.old = t.grid_code
 				WHERE t.grid_code = ANY($2)),
-			u AS (UPDATE ` + pt.table + ` t SET grid_code = n.new FROM n WHERE t.id = n.id AND n.new <> n.old RETURNING n.old, n.new)
+			u AS (` + update + `)
 			SELECT old, new, count(*) FROM u GROUP BY 1, 2`
 		rows, err := e.tx.Query(ctx, q, e.community, e.touched, oldR, newR, changed)
 		if err != nil {
@@ -170,9 +183,12 @@ func (e *gridEdit) settle(ctx context.Context) ([]GridMove, []WorkerMove, error)
 	}
 	var workers []WorkerMove
 	if len(oldR) > 0 {
-		rows, err := e.tx.Query(ctx, `UPDATE units u SET grid_code = r.new
-			FROM unnest($1::text[], $2::text[]) r(old, new) WHERE u.grid_code = r.old
-			RETURNING u.id, u.kind, u.name, r.old, r.new`, oldR, newR)
+		q := `UPDATE units u SET grid_code = r.new FROM unnest($1::text[], $2::text[]) r(old, new) WHERE u.grid_code = r.old
+			RETURNING u.id, u.kind, u.name, r.old, r.new`
+		if e.dry {
+			q = `SELECT u.id, u.kind, u.name, r.old, r.new FROM units u JOIN unnest($1::text[], $2::text[]) r(old, new) ON u.grid_code = r.old`
+		}
+		rows, err := e.tx.Query(ctx, q, oldR, newR)
 		if err != nil {
 			return nil, nil, fmt.Errorf("postgis: move units: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/paulmach/orb"
 
 	"github.com/wangge/wangge"
@@ -254,8 +255,11 @@ func (f *planFixture) applyChecked(t *testing.T, ops ...geo.GridOp) postgis.Plan
 	}
 	f.checkPartition(t, before)
 	f.checkCounts(t, p, bb)
-	if len(applied.Moves) != len(p.Moves) {
-		t.Errorf("apply moved %v, preview said %v", applied.Moves, p.Moves)
+	if diff := cmp.Diff(p.Moves, applied.Moves); diff != "" {
+		t.Errorf("moves: preview (-) and apply (+) differ:\n%s", diff)
+	}
+	if diff := cmp.Diff(p.Workers, applied.Workers); diff != "" {
+		t.Errorf("workers: preview (-) and apply (+) differ:\n%s", diff)
 	}
 	return p
 }
