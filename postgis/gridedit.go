@@ -16,8 +16,9 @@ import (
 // gridEdit runs a plan's operations inside one transaction: it moves
 // parcels between grids (cutting some first) and then moves what stands on
 // them. A preview rolls the transaction back; an apply finishes and commits
-// it. Both run the same statements, so a preview's figures are what the
-// apply does to grids of the same versions.
+// it. Both run the same steps (a preview counts, with the same conditions,
+// the rows it need not write), so a preview's figures are what the apply
+// does to grids of the same versions.
 type gridEdit struct {
 	tx        pgx.Tx
 	community string
