@@ -258,8 +258,10 @@ func TestSeedSubsetStable(t *testing.T) {
 func TestSeedCancelledKeepsSchema(t *testing.T) {
 	db, _ := pgtest.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
+	// Cancel at a known point, the first table copied (indexes and foreign
+	// keys are dropped by then), not after a fixed time a loaded machine
+	// may not reach.
+	log := slog.New(cancelOn{slog.NewTextHandler(io.Discard, nil), "seed: copied", cancel})
 	_, err := Seed(ctx, db, Options{Scale: 0.02, Seed: 1, Districts: []string{"500103"}, Now: testNow}, log)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Seed with a cancelled context: %v, want context.Canceled", err)
@@ -274,4 +276,18 @@ func TestSeedCancelledKeepsSchema(t *testing.T) {
 	if idx != 2 || fks != 1 {
 		t.Errorf("after a cancelled seed: %d of 2 indexes, %d of 1 foreign keys", idx, fks)
 	}
+}
+
+// cancelOn cancels when a record with the given message is logged.
+type cancelOn struct {
+	slog.Handler
+	msg    string
+	cancel context.CancelFunc
+}
+
+func (h cancelOn) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.cancel()
+	}
+	return h.Handler.Handle(ctx, r)
 }
