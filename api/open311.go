@@ -27,7 +27,7 @@ type CategoryLister interface {
 type Open311 struct {
 	Events     *Events
 	Categories CategoryLister
-	Keys       []string // accepted api_keys; empty: any non-empty key
+	Keys       []string // accepted api_keys; empty: submissions are refused (reads stay open)
 }
 
 func (s *Server) routeOpen311(d *Open311) {
@@ -265,7 +265,11 @@ func (h *open311Handlers) post(c *gin.Context) {
 	}
 	form := c.Request.PostForm
 	key := form.Get("api_key")
-	if key == "" || (len(h.d.Keys) > 0 && !slices.Contains(h.d.Keys, key)) {
+	if len(h.d.Keys) == 0 {
+		h.fail(c, format, fmt.Errorf("this server takes no Open311 submissions: no api_key is configured (-open311-keys): %w", wangge.ErrForbidden))
+		return
+	}
+	if !slices.Contains(h.d.Keys, key) {
 		h.fail(c, format, fmt.Errorf("api_key missing or not accepted: %w", wangge.ErrForbidden))
 		return
 	}

@@ -207,6 +207,18 @@ func TestOpen311Client(t *testing.T) {
 			t.Errorf("%s: error fields (-want +got)\n%s", b.name, diff)
 		}
 	}
+	// A server with no api_key configured refuses every submission, and
+	// says why, rather than trusting any key.
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ev := &Events{Store: db, Locate: db}
+	closed := httptest.NewServer(New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16, Events: ev,
+		Open311: &Open311{Events: ev, Categories: db}}).Handler())
+	defer closed.Close()
+	code, v = o311Post(t, closed.URL+"/open311/v2/requests.json", url.Values{"api_key": {"anything"}, "service_code": {"noise"},
+		"lat": {"29.555"}, "long": {"106.565"}})
+	if errs, _ := v.([]any); code != 403 || len(errs) != 1 || !strings.Contains(fmt.Sprint(errs[0]), "no api_key is configured") {
+		t.Errorf("submission to a server without keys: %d %v", code, v)
+	}
 	var after int
 	_ = db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&after)
 	if after != before {

@@ -27,6 +27,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	TileCacheBytes  int64
 	WarmZoom        int
+	Open311Keys     []string // api_keys the Open311 gateway accepts; none: it refuses submissions
 
 	envErrs []error // malformed environment values, reported by validate
 }
@@ -46,6 +47,9 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DBTimeout, "db-timeout", c.envDuration("WANGGE_DB_TIMEOUT", 5*time.Second), "connect timeout (WANGGE_DB_TIMEOUT)")
 	fs.Int64Var(&c.TileCacheBytes, "tile-cache-bytes", int64(c.envInt("WANGGE_TILE_CACHE_BYTES", 256<<20)), "memory for cached tiles (WANGGE_TILE_CACHE_BYTES)")
 	fs.IntVar(&c.WarmZoom, "tile-warm-zoom", c.envInt("WANGGE_TILE_WARM_ZOOM", 10), "render the city's onemap and grid tiles up to this zoom at start; -1: off (WANGGE_TILE_WARM_ZOOM)")
+	fs.Func("open311-keys", "comma-separated api_keys the Open311 gateway accepts for submissions; none: it refuses them (WANGGE_OPEN311_KEYS)",
+		func(v string) error { c.Open311Keys = splitKeys(v); return nil })
+	c.Open311Keys = splitKeys(env("WANGGE_OPEN311_KEYS", ""))
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.envDuration("WANGGE_SHUTDOWN_TIMEOUT", 15*time.Second),
 		"grace period for in-flight requests on SIGTERM (WANGGE_SHUTDOWN_TIMEOUT)")
 }
@@ -92,12 +96,23 @@ func (c *Config) validate() error {
 	return nil
 }
 
+func splitKeys(v string) []string {
+	var keys []string
+	for _, k := range strings.Split(v, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 // LogValue prints the config with the database password redacted.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr), slog.String("database_url", redact(c.DatabaseURL)),
 		slog.String("data_dir", c.DataDir), slog.Int("pg_port", c.PGPort), slog.String("log_level", c.LogLevel),
-		slog.Int64("max_body_bytes", c.MaxBodyBytes), slog.Int("db_max_conns", c.DBMaxConns))
+		slog.Int64("max_body_bytes", c.MaxBodyBytes), slog.Int("db_max_conns", c.DBMaxConns),
+		slog.Int("open311_keys", len(c.Open311Keys))) // how many, never the keys
 }
 
 func redact(dsn string) string {
