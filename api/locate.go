@@ -16,7 +16,7 @@ import (
 // LocateIndex is the in-memory point → grid engine (postgis.Locator).
 type LocateIndex interface {
 	Locate(lon, lat float64) (postgis.Located, bool)
-	LocateBatch(pts []orb.Point) ([]postgis.Located, []bool)
+	LocateBatch(pts []orb.Point) []*postgis.Located // nil: outside every grid
 }
 
 // LocateSQL is the PostGIS baseline, served with ?engine=postgis.
@@ -120,8 +120,7 @@ func (h *queryHandlers) locateBatch(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	located, found := h.d.Locator.LocateBatch(pts)
-	h.writeBatch(c, string(crs), located, found)
+	h.writeBatch(c, string(crs), h.d.Locator.LocateBatch(pts))
 }
 
 // check validates the batch and converts it to WGS-84.

@@ -68,41 +68,41 @@ func (h *queryHandlers) writeLocated(c *gin.Context, out locateJSON, cache bool)
 
 // writeBatch answers POST /locate as batchJSON, hand-assembled: grids[i]
 // is point i's grid code or null, regions names each grid once.
-func (h *queryHandlers) writeBatch(c *gin.Context, crs string, located []postgis.Located, found []bool) {
+func (h *queryHandlers) writeBatch(c *gin.Context, crs string, located []*postgis.Located) {
 	n := 0
-	for _, f := range found {
-		if f {
-			n++
+	seen := map[string]bool{}
+	var order []*postgis.Located
+	for _, l := range located {
+		if l == nil {
+			continue
+		}
+		n++
+		if !seen[l.Grid.Code] {
+			seen[l.Grid.Code] = true
+			order = append(order, l)
 		}
 	}
-	b := make([]byte, 0, 64+18*len(found))
+	b := make([]byte, 0, 64+20*len(located)+400*len(order))
 	b = append(b, `{"crs":`...)
 	b = strconv.AppendQuote(b, crs)
 	b = append(b, `,"count":`...)
-	b = strconv.AppendInt(b, int64(len(found)), 10)
+	b = strconv.AppendInt(b, int64(len(located)), 10)
 	b = append(b, `,"found":`...)
 	b = strconv.AppendInt(b, int64(n), 10)
 	b = append(b, `,"grids":[`...)
-	seen := map[string]int{}
-	var order []int
-	for i, f := range found {
+	for i, l := range located {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if !f {
+		if l == nil {
 			b = append(b, "null"...)
-			continue
-		}
-		code := located[i].Grid.Code
-		b = strconv.AppendQuote(b, code)
-		if _, ok := seen[code]; !ok {
-			seen[code] = i
-			order = append(order, i)
+		} else {
+			b = strconv.AppendQuote(b, l.Grid.Code)
 		}
 	}
 	b = append(b, `],"regions":{`...)
-	for k, i := range order {
-		js, err := h.located.get(located[i])
+	for k, l := range order {
+		js, err := h.located.get(*l)
 		if err != nil {
 			h.fail(c, err)
 			return
@@ -110,7 +110,7 @@ func (h *queryHandlers) writeBatch(c *gin.Context, crs string, located []postgis
 		if k > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, located[i].Grid.Code)
+		b = strconv.AppendQuote(b, l.Grid.Code)
 		b = append(b, ':')
 		b = append(b, js...)
 	}

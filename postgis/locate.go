@@ -282,19 +282,24 @@ func (l *Locator) Locate(lon, lat float64) (Located, bool) {
 	return *l.dir.Load().located(h), true
 }
 
-// LocateBatch locates every point; found[i] tells whether out[i] holds
-// pts[i]'s answer.
-func (l *Locator) LocateBatch(pts []orb.Point) ([]Located, []bool) {
+// LocateBatch locates every point: out[i] answers pts[i], nil outside
+// every grid. Answers are shared per grid: read them, do not change them.
+func (l *Locator) LocateBatch(pts []orb.Point) []*Located {
 	hits, found := make([]geo.GridHit, len(pts)), make([]bool, len(pts))
 	l.Index.LocateBatch(pts, hits, found)
 	d := l.dir.Load()
-	out := make([]Located, len(pts))
+	out := make([]*Located, len(pts))
+	var last *Located // neighbouring points often share a grid
 	for i := range pts {
-		if found[i] {
-			out[i] = *d.located(hits[i])
+		if !found[i] {
+			continue
 		}
+		if last == nil || last.Grid.Code != hits[i].Code || last.Grid.Name != hits[i].Name {
+			last = d.located(hits[i])
+		}
+		out[i] = last
 	}
-	return out, found
+	return out
 }
 
 // LocateSQL is the PostGIS baseline of Locator.Locate: the same answer

@@ -125,11 +125,11 @@ func testLocateAgreesWithSTCovers(t *testing.T, db *postgis.DB) {
 	}
 	pts := cityPoints(t, db, 10000, 7)
 	want := sqlLocate(t, db, pts)
-	got, found := l.LocateBatch(pts)
+	got := l.LocateBatch(pts)
 	in, edge := 0, 0
 	for i, p := range pts {
 		g := ""
-		if found[i] {
+		if got[i] != nil {
 			g = got[i].Grid.Code
 		}
 		if g != want[i] {

@@ -83,11 +83,11 @@ func checkSame(ctx context.Context, db *postgis.DB, loc *postgis.Locator, pts []
 	if err != nil {
 		return err
 	}
-	got, found := loc.LocateBatch(pts)
+	got := loc.LocateBatch(pts)
 	in := 0
 	for i := range pts {
 		g := ""
-		if found[i] {
+		if got[i] != nil {
 			g = got[i].Grid.Code
 			in++
 		}
