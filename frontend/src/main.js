@@ -69,7 +69,15 @@ const districtsTJ = await (window.__districtsTJ ?? fetchJSON(api.tileJSON('distr
   return null;
 });
 hook.tileJSONMs = performance.now();
-const map = makeMap(districtsTJ?.bounds ?? null, { districts: districtsTJ });
+// The events source starts filtered to open events: at city zoom all-time
+// history (hundreds of thousands at scale 1) would bury what is live.
+const eventFilter = { days: 0, open: true };
+const eventsTJ = await (window.__eventsTJ ?? fetchJSON(api.tileJSON('events'))).catch(() => null);
+const eventsBaseTiles = eventsTJ?.tiles ?? null;
+const map = makeMap(districtsTJ?.bounds ?? null, {
+  districts: districtsTJ,
+  events: eventsTJ && { ...eventsTJ, tiles: eventsTJ.tiles.map((u) => api.eventsTiles(u, eventFilter)) },
+});
 hook.map = map;
 
 // viewPadding keeps fitted regions clear of the side panels (when the
@@ -163,12 +171,9 @@ function applyLayers() {
 // ---------- event time filter ----------
 // The events tiles take status/since filters; the page swaps the source's
 // tile URL (each filter is its own cache key on the server).
-const eventFilter = { days: 0, open: false };
-let eventsBaseTiles = null;
 function applyEventFilter() {
   const src = map.getSource('events');
-  if (!src?.tiles) return;
-  eventsBaseTiles ??= src.tiles.slice();
+  if (!src || !eventsBaseTiles) return;
   const tiles = eventsBaseTiles.map((u) => api.eventsTiles(u, eventFilter));
   src.setTiles(tiles); // reloads asynchronously
   hook.eventsTiles = tiles;
@@ -215,7 +220,7 @@ async function applyMetric() {
     const vals = map.querySourceFeatures('grids', { sourceLayer: 'grids' }).map((f) => f.properties[m.prop]);
     const breaks = quantileBreaks(vals);
     map.setPaintProperty('grids-fill', 'fill-color', stepExpression(['get', m.prop], breaks));
-    state.legend = { breaks, rate: false, n: vals.length };
+    state.legend = vals.length ? { breaks, rate: false } : { zoomIn: true };
     renderLegend();
     return;
   }
@@ -266,8 +271,11 @@ function renderLegend() {
   box.replaceChildren();
   const l = state.legend;
   if (!l) return;
-  if (l.unavailable) {
-    box.innerHTML = `<div class="error">${t('legend.nodata')}</div>`;
+  if (l.unavailable || l.zoomIn) {
+    const d = document.createElement('div');
+    d.className = l.unavailable ? 'error' : 'sub';
+    d.textContent = t(l.unavailable ? 'legend.nodata' : 'legend.zoomin');
+    box.appendChild(d);
     return;
   }
   for (const row of legendItems(l.breaks, { rate: l.rate })) {
