@@ -46,14 +46,8 @@ func loadStatic(site fs.FS) (map[string]*staticFile, error) {
 		if strings.HasPrefix(p, "assets/") {
 			f.cache = "public, max-age=31536000, immutable"
 		}
-		if compressible(f.ctype) && len(b) > 1024 {
-			var buf bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-			_, _ = zw.Write(b)
-			_ = zw.Close()
-			if buf.Len() < len(b)*9/10 {
-				f.gz = buf.Bytes()
-			}
+		if compressible(f.ctype) {
+			f.gz = gzipped(b, gzip.BestCompression)
 		}
 		files[p] = f
 		return nil
@@ -102,14 +96,7 @@ func (f *staticFile) serve(c *gin.Context) {
 	h.Set("ETag", f.etag)
 	h.Set("Content-Type", f.ctype)
 	h.Set("X-Content-Type-Options", "nosniff")
-	body := f.body
-	if f.gz != nil {
-		h.Add("Vary", "Accept-Encoding")
-		if strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
-			h.Set("Content-Encoding", "gzip")
-			body = f.gz
-		}
-	}
+	body := pickBody(c, f.body, f.gz)
 	// ServeContent answers If-None-Match (304), HEAD and Range.
 	http.ServeContent(c.Writer, c.Request, "", time.Time{}, bytes.NewReader(body))
 }

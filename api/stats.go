@@ -1,6 +1,7 @@
 package api
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -31,6 +32,7 @@ const (
 
 type statsEntry struct {
 	body    []byte
+	gz      []byte // the grid level is ~1.4 MB of JSON, ~0.3 MB gzipped
 	etag    string
 	version string
 	at      time.Time
@@ -109,7 +111,7 @@ func (sc *statsCache) get(ctx context.Context, level, metric string) (*statsEntr
 	}
 	h := fnv.New64a()
 	h.Write(body)
-	e = &statsEntry{body: body, etag: fmt.Sprintf(`"%x"`, h.Sum64()), version: version, at: at}
+	e = &statsEntry{body: body, gz: gzipped(body, gzip.BestSpeed), etag: fmt.Sprintf(`"%x"`, h.Sum64()), version: version, at: at}
 	sc.mu.Lock()
 	sc.entries[key] = e
 	sc.mu.Unlock()
@@ -150,5 +152,5 @@ func (h *queryHandlers) stats(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", e.body)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", pickBody(c, e.body, e.gz))
 }

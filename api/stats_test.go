@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -76,6 +79,16 @@ func TestStatsRoute(t *testing.T) {
 	if code, _, _ := getStats(t, url, h1.Get("ETag")); code != http.StatusNotModified {
 		t.Errorf("If-None-Match: %d, want 304", code)
 	}
+	// The grid level is large: gzip when the client takes it, the same JSON.
+	plain, zipped := rawGet(t, url, ""), rawGet(t, url, "gzip")
+	if zipped.Header.Get("Content-Encoding") != "gzip" || len(zipped.body) >= len(plain.body) || plain.Header.Get("Content-Encoding") != "" {
+		t.Errorf("gzip: %q %d bytes, plain %q %d bytes", zipped.Header.Get("Content-Encoding"), len(zipped.body),
+			plain.Header.Get("Content-Encoding"), len(plain.body))
+	} else if zr, err := gzip.NewReader(bytes.NewReader(zipped.body)); err != nil {
+		t.Error(err)
+	} else if b, _ := io.ReadAll(zr); !bytes.Equal(b, plain.body) {
+		t.Error("gzipped stats differ from the plain answer")
+	}
 	grid := codes[3]
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO events (category_code, status, tier, source, priority, grid_code,
 		description, reported_at, deadline_at, geom) SELECT 'fire_alarm', 'reported', 'grid', 'sensor', 1, $1, 'new',
@@ -109,4 +122,28 @@ func deref(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+type rawAnswer struct {
+	http.Header
+	body []byte
+}
+
+// rawGet fetches without the client's transparent gzip handling.
+func rawGet(t *testing.T, url, acceptEncoding string) rawAnswer {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
+	res, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rawAnswer{res.Header, b}
 }
