@@ -73,7 +73,7 @@ hook.tileJSONMs = performance.now();
 // history (hundreds of thousands at scale 1) would bury what is live.
 const eventFilter = { days: 0, open: true };
 const eventsTJ = await (window.__eventsTJ ?? fetchJSON(api.tileJSON('events'))).catch(() => null);
-const eventsBaseTiles = eventsTJ?.tiles ?? null;
+let eventsBaseTiles = eventsTJ?.tiles ?? null;
 const map = makeMap(districtsTJ?.bounds ?? null, {
   districts: districtsTJ,
   events: eventsTJ && { ...eventsTJ, tiles: eventsTJ.tiles.map((u) => api.eventsTiles(u, eventFilter)) },
@@ -788,14 +788,18 @@ function renderLive() {
 function pushLive() {
   map.getSource('live')?.setData(incidents.geojson());
 }
-const stream = new LiveStream(api.stream({ kinds: 'event' }), {
+const stream = new LiveStream(api.stream({ kinds: 'event,grid' }), {
   onState: (s) => {
     liveState = s === 'idle' ? 'off' : s;
     hook.liveState = liveState;
     renderLive();
   },
   onMessage: (m) => {
-    if (m.type === 'resync') return loadKPI();
+    if (m.type === 'resync') {
+      loadKPI();
+      return refreshSoon();
+    }
+    if (m.type === 'grid.changed') return refreshSoon();
     const inc = incidentOf(m);
     if (!inc) return;
     incidents.add(inc);
@@ -806,6 +810,29 @@ const stream = new LiveStream(api.stream({ kinds: 'event' }), {
   },
 });
 const kpiSoon = debounce(loadKPI, 1000);
+
+// A grid edit bumps the tiles' data version: fetch every source's TileJSON
+// again and point the source at the new versioned URLs, so the map follows
+// without a reload (old URLs stay cached as immutable).
+async function refreshTiles() {
+  const style = map.getStyle();
+  await Promise.all(
+    Object.entries(style.sources)
+      .filter(([, src]) => src.type === 'vector')
+      .map(async ([id]) => {
+        const tj = await fetchJSON(api.tileJSON(id)).catch(() => null);
+        const src = map.getSource(id);
+        if (!tj?.tiles || !src) return;
+        const tiles = id === 'events' ? tj.tiles.map((u) => api.eventsTiles(u, eventFilter)) : tj.tiles;
+        if (id === 'events') eventsBaseTiles = tj.tiles;
+        if (JSON.stringify(src.tiles) !== JSON.stringify(tiles)) src.setTiles(tiles);
+      }),
+  );
+  statsCache.clear();
+  applyMetric();
+  hook.tilesRefreshedAt = Date.now();
+}
+const refreshSoon = debounce(() => refreshTiles().catch((e) => console.warn('refresh:', e.message)), 1000);
 hook.stream = stream;
 
 // The KPI query and the stream start once the city has painted: on two

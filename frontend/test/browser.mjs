@@ -487,6 +487,36 @@ async function main() {
     assert(rows.length >= 1, 'no legend rows');
   });
 
+  await step('a grid edit applied through the API reaches the map without a reload', async () => {
+    // a parcel on the edge of two grids of the grid's community
+    const rows = execFileSync('psql', [dbURL, '-qAtF,', '-c', `SELECT p.id, g.code FROM parcels p JOIN grids g
+      ON g.community_code = p.community_code AND g.code <> p.grid_code AND g.status = 'active'
+      WHERE p.community_code = '${grid.slice(0, 12)}'
+        AND ST_Length(ST_CollectionExtract(ST_Intersection(p.geom, g.geom), 2)::geography) > 1
+      ORDER BY p.id, g.code LIMIT 20`]).toString().trim().split('\n').filter(Boolean);
+    const before = await page.evaluate(() => window.__wangge.map.getSource('grids').tiles[0]);
+    let planId;
+    for (const row of rows) {
+      const [parcel, to] = row.split(',');
+      const r = await fetch(`${base}/api/v1/plans`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ by: 'browser test', reason: 'move the boundary', operations: [{ op: 'reassign', parcels: [Number(parcel)], to }] }),
+      });
+      if (r.status === 201) {
+        planId = (await r.json()).plan_id;
+        break;
+      }
+    }
+    assert(planId, `no parcel of ${grid.slice(0, 12)} could be reassigned (${rows.length} candidates)`);
+    const a = await fetch(`${base}/api/v1/plans/${planId}/apply`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"by":"browser test"}' });
+    assert(a.status === 200, `apply: ${a.status}`);
+    await page.waitForFunction((b) => window.__wangge.map.getSource('grids').tiles[0] !== b, before, { timeout: 10000 });
+    const after = await page.evaluate(() => window.__wangge.map.getSource('grids').tiles[0]);
+    assert(/[?&]v=\d+/.test(after), `grids tiles ${after}`);
+    timings.gridEditTiles = { before, after };
+  });
+
   await step('English switch', async () => {
     await page.click('#lang');
     const title = await page.textContent('#topbar h1');
