@@ -71,8 +71,25 @@ function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
+// dropLeftovers drops the databases of earlier runs that were killed
+// before their teardown (their process is gone).
+function dropLeftovers() {
+  const names = psql(`SELECT datname FROM pg_database WHERE datname ~ '^wangge_fe_[0-9]+_'`).split('\n').filter(Boolean);
+  for (const n of names) {
+    const pid = Number(n.split('_')[2]);
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive) psql(`DROP DATABASE IF EXISTS ${n} WITH (FORCE)`);
+  }
+}
+
 async function setup() {
   const t0 = Date.now();
+  dropLeftovers();
   psql(`CREATE DATABASE ${dbName}`);
   const env = { ...process.env, DATABASE_URL: dbURL, WANGGE_LOG_LEVEL: 'warn' };
   execFileSync(BIN, ['migrate'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
