@@ -207,11 +207,54 @@ $('#metric').addEventListener('change', (e) => {
 const statsCache = new Map();
 let statValues = null;
 
+// Below the grids' zoom the same metric colours streets, and below that
+// districts (stats API by level; region tiles carry code::bigint ids, so
+// feature-state needs no join).
+function choroLevel(z) {
+  if (z < 8.5) return 'district';
+  if (z < 10) return 'street';
+  return 'grid';
+}
+const CHORO_LAYER = { district: 'districts-choro', street: 'streets-choro' };
+
+async function statsFor(level, metric) {
+  const key = `${level}/${metric}`;
+  if (statsCache.has(key)) return statsCache.get(key);
+  let values = null;
+  try {
+    const body = await fetchJSON(api.stats({ level, metric }));
+    values = body && !body.notFound ? normaliseStats(body) : null;
+  } catch (e) {
+    console.warn('stats:', e.message);
+  }
+  if (values) statsCache.set(key, values);
+  return values;
+}
+
 async function applyMetric() {
   const m = METRICS.find((x) => x.key === state.metric);
   state.legend = null;
+  const level = choroLevel(map.getZoom());
+  state.choroLevel = level;
+  for (const id of Object.values(CHORO_LAYER)) map.setPaintProperty(id, 'fill-color', 'rgba(0,0,0,0)');
   if (!m || m.key === 'none') {
     map.setPaintProperty('grids-fill', 'fill-color', 'rgba(0,0,0,0)');
+    renderLegend();
+    return;
+  }
+  if (level !== 'grid') {
+    const values = await statsFor(level, m.api ?? m.prop);
+    if (state.metric !== m.key || state.choroLevel !== level) return;
+    if (!values) {
+      state.legend = { zoomIn: true };
+      renderLegend();
+      return;
+    }
+    const src = LEVEL_SOURCE[level];
+    for (const [code, v] of values) map.setFeatureState({ source: src, sourceLayer: src, id: Number(code) }, { v });
+    const breaks = quantileBreaks([...values.values()], undefined, { rate: !!m.rate });
+    map.setPaintProperty(CHORO_LAYER[level], 'fill-color', stepExpression(['feature-state', 'v'], breaks));
+    state.legend = { breaks, rate: !!m.rate, level };
     renderLegend();
     return;
   }
@@ -225,18 +268,8 @@ async function applyMetric() {
     return;
   }
   // from the stats API, joined by grid code into feature-state
-  let values = statsCache.get(m.api);
-  if (!values) {
-    try {
-      const body = await fetchJSON(api.stats({ level: 'grid', metric: m.api }));
-      values = body && !body.notFound ? normaliseStats(body) : null;
-    } catch (e) {
-      console.warn('stats:', e.message);
-      values = null;
-    }
-    if (values) statsCache.set(m.api, values);
-  }
-  if (state.metric !== m.key) return;
+  const values = await statsFor('grid', m.api);
+  if (state.metric !== m.key || state.choroLevel !== 'grid') return;
   statValues = values;
   if (!values) {
     map.setPaintProperty('grids-fill', 'fill-color', 'rgba(0,0,0,0)');
@@ -260,7 +293,11 @@ function joinStats() {
     map.setFeatureState({ source: 'grids', sourceLayer: 'grids', id: f.id }, { v: v ?? null });
   }
 }
+map.on('zoomend', () => {
+  if (choroLevel(map.getZoom()) !== state.choroLevel) applyMetric();
+});
 map.on('idle', () => {
+  if (state.choroLevel !== 'grid') return;
   const m = METRICS.find((x) => x.key === state.metric);
   if (m?.prop) applyMetric();
   else if (m?.api) joinStats();
@@ -278,6 +315,10 @@ function renderLegend() {
     box.appendChild(d);
     return;
   }
+  const lv = document.createElement('div');
+  lv.className = 'sub';
+  lv.textContent = t(`level.${l.level ?? 'grid'}`);
+  box.appendChild(lv);
   for (const row of legendItems(l.breaks, { rate: l.rate })) {
     const d = document.createElement('div');
     d.className = 'row';

@@ -15,7 +15,7 @@ export const GROUPS = {
   heat: ['events-heat'],
   objects: ['objects-points'],
   posts: ['posts-points'],
-  grids: ['grids-fill', 'grids-line'],
+  grids: ['districts-choro', 'streets-choro', 'grids-fill', 'grids-line'],
 };
 export const DEFAULT_ON = ['houses', 'events', 'posts', 'grids'];
 
@@ -56,6 +56,10 @@ export function buildStyle(origin, { deferred = false, tileJSON = {} } = {}) {
       { id: 'background', type: 'background', paint: { 'background-color': '#070d18' } },
       { id: 'districts-fill', type: 'fill', source: 'districts', 'source-layer': 'districts',
         paint: { 'fill-color': ['case', ['boolean', ['feature-state', 'hover'], false], '#1c2e4d', '#111c30'], 'fill-opacity': 0.95 } },
+      { id: 'districts-choro', type: 'fill', source: 'districts', 'source-layer': 'districts', maxzoom: 8.5,
+        paint: { 'fill-color': 'rgba(0,0,0,0)', 'fill-opacity': 0.75 } },
+      { id: 'streets-choro', type: 'fill', source: 'streets', 'source-layer': 'streets', minzoom: 8.5, maxzoom: 10,
+        paint: { 'fill-color': 'rgba(0,0,0,0)', 'fill-opacity': 0.75 } },
       { id: 'parcels-fill', type: 'fill', source: 'parcels', 'source-layer': 'parcels', minzoom: 14,
         paint: { 'fill-color': match('land_use', { residential: '#2b3a55', commercial: '#4a3b5c', industrial: '#4d4030',
           green: '#1f4034', public: '#2d4750', water: '#173b5c' }, '#26324a'), 'fill-opacity': 0.6, 'fill-outline-color': '#34445f' } },

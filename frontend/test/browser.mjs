@@ -502,6 +502,13 @@ async function main() {
     await idle(page);
     await shot('6-open-events');
     assert(rows.length >= 1, 'no legend rows');
+    // zoomed out below the grids, the same metric colours streets
+    const z = await page.evaluate(() => window.__wangge.map.getZoom());
+    const streetsResp = page.waitForResponse((r) => r.url().includes('/api/v1/stats?level=street&metric=open_events'));
+    await page.evaluate(() => window.__wangge.map.jumpTo({ zoom: 9 }));
+    assert((await streetsResp).status() === 200, 'street stats failed');
+    await page.waitForFunction(() => document.querySelector('#legend .sub')?.textContent === '街道/乡镇');
+    await page.evaluate((z) => window.__wangge.map.jumpTo({ zoom: z }), z);
   });
 
   await step('a grid edit applied through the API reaches the map without a reload', async () => {
