@@ -73,6 +73,31 @@ func TestUnitWriterCoalescesSkipsStaleAndNotifies(t *testing.T) {
 	}
 }
 
+// TestUnitWriterShutdownKeepsQueuedAndInFlight: positions queued just
+// before shutdown, including a batch being written when it starts, all
+// reach the database.
+func TestUnitWriterShutdownKeepsQueuedAndInFlight(t *testing.T) {
+	db, rs := seeded(t, 400)
+	var units []geo.Responder
+	for _, r := range rs {
+		if r.Key.Class == geo.ClassUnit {
+			units = append(units, r)
+		}
+	}
+	w := db.NewUnitWriter(quiet(), time.Millisecond, 10) // small batches: several in flight
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	for _, u := range units {
+		w.Enqueue(postgis.UnitUpdate{ID: u.Key.ID, Lon: u.Lon + 0.001, Lat: u.Lat, At: u.PositionAt.Add(time.Minute)})
+	}
+	cancel()
+	<-done
+	if got := w.Written(); got != int64(len(units)) {
+		t.Errorf("written %d of %d queued positions across shutdown", got, len(units))
+	}
+}
+
 // TestLiveAcrossPools: a unit moved through one Live (one pool, one
 // listener) is found at its new place by another within a second.
 func TestLiveAcrossPools(t *testing.T) {

@@ -83,23 +83,27 @@ func (w *UnitWriter) Enqueue(u UnitUpdate) {
 // Written is the number of rows the database applied so far.
 func (w *UnitWriter) Written() int64 { return w.written.Load() }
 
-// Run flushes until ctx ends, then flushes what is left (bounded by 5 s).
+// flushTimeout bounds one batch write.
+const flushTimeout = 5 * time.Second
+
+// Run flushes until ctx ends, then flushes what is left.
 // A failed flush is logged and its rows dropped: positions are superseded
 // by the next report within seconds, and the index already holds them.
 func (w *UnitWriter) Run(ctx context.Context) {
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
+	// Writes outlive ctx: a batch in flight when shutdown starts must land,
+	// not be cancelled and dropped (each flush has its own time bound).
+	wctx := context.WithoutCancel(ctx)
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			w.drain(fctx, 1)
+			w.drain(wctx, 1)
 			return
 		case <-t.C:
 		case <-w.kick:
 		}
-		w.drain(ctx, w.maxBatch)
+		w.drain(wctx, w.maxBatch)
 	}
 }
 
@@ -113,6 +117,8 @@ func (w *UnitWriter) drain(ctx context.Context, least int) {
 }
 
 func (w *UnitWriter) flushLogged(ctx context.Context) int {
+	ctx, cancel := context.WithTimeout(ctx, flushTimeout)
+	defer cancel()
 	n, err := w.Flush(ctx)
 	if err != nil {
 		w.dropped.Add(int64(n))

@@ -13,15 +13,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -29,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wangge/wangge/api"
+	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/data"
 	"github.com/wangge/wangge/postgis"
 )
@@ -78,7 +76,7 @@ func run(c config) error {
 	if base == "" {
 		return fmt.Errorf("DATABASE_URL is not set")
 	}
-	dbURL, drop, err := freshDB(ctx, base)
+	dbURL, drop, err := benchkit.FreshDB(ctx, base, "wangge_bench_events", false)
 	if err != nil {
 		return err
 	}
@@ -188,27 +186,4 @@ func gridPoints(ctx context.Context, db *postgis.DB, n int) ([][2]float64, error
 		err = fmt.Errorf("no active grids")
 	}
 	return out, err
-}
-
-func freshDB(ctx context.Context, base string) (string, func(), error) {
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "wangge_bench_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		return "", nil, err
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close(context.Background())
-	}, nil
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wangge/wangge/bench/internal/benchkit"
 )
 
 func numCPU() int { return runtime.GOMAXPROCS(0) }
@@ -148,8 +150,8 @@ func merge(rounds []result) result {
 		m.cutOff += r.cutOff
 	}
 	m.rate = float64(m.events) / m.elapsed.Seconds()
-	m.postP50, m.postP99 = pct(m.posts, 0.50), pct(m.posts, 0.99)
-	m.delayP50, m.delayP99 = pct(m.delays, 0.50), pct(m.delays, 0.99)
+	m.postP50, m.postP99 = benchkit.Pct(m.posts, 0.50), benchkit.Pct(m.posts, 0.99)
+	m.delayP50, m.delayP99 = benchkit.Pct(m.delays, 0.50), benchkit.Pct(m.delays, 0.99)
 	if len(m.delays) > 0 {
 		m.delayMax = slices.Max(m.delays)
 	}
@@ -256,15 +258,6 @@ func (cl *client) close() {
 	if cl.body != nil {
 		cl.body.Close()
 	}
-}
-
-func pct(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(p*float64(len(s))))]
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }

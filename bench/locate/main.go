@@ -24,23 +24,19 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime/pprof"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/wangge/wangge/api"
+	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/data"
 	"github.com/wangge/wangge/postgis"
 )
@@ -108,7 +104,7 @@ func run(o options) error {
 	}
 	if o.seed || grids == 0 {
 		db.Close()
-		u, drop, err := freshDB(ctx, base)
+		u, drop, err := benchkit.FreshDB(ctx, base, "wangge_bench_locate", false)
 		if err != nil {
 			return err
 		}
@@ -168,28 +164,4 @@ func run(o options) error {
 	}
 	t.print()
 	return nil
-}
-
-// freshDB creates a throwaway database next to base and returns its URL.
-func freshDB(ctx context.Context, base string) (string, func(), error) {
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "wangge_bench_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		return "", nil, err
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close(context.Background())
-	}, nil
 }

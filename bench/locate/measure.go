@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 
+	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/postgis"
 )
 
@@ -100,30 +100,7 @@ func checkSame(ctx context.Context, db *postgis.DB, loc *postgis.Locator, pts []
 	return nil
 }
 
-func pct(ds []time.Duration, p float64) time.Duration {
-	slices.Sort(ds)
-	return ds[int(float64(len(ds)-1)*p)]
-}
-
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
-
-// parallel runs f(0..n-1) on GOMAXPROCS goroutines and returns calls/s.
-func parallel(n int, f func(i int)) float64 {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for g := 0; g < runtime.GOMAXPROCS(0); g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
-				f(int(i))
-			}
-		}()
-	}
-	wg.Wait()
-	return float64(n) / time.Since(start).Seconds()
-}
 
 // inProcess reports Locate latency (one goroutine) and throughput (all
 // cores), and LocateBatch over 10,000-point batches.
@@ -134,12 +111,12 @@ func inProcess(t *table, loc *postgis.Locator, pts []orb.Point) {
 		loc.Locate(p[0], p[1])
 		ds[i] = time.Since(s)
 	}
-	qps := parallel(4*len(pts), func(i int) { p := pts[i%len(pts)]; loc.Locate(p[0], p[1]) })
+	qps := benchkit.Parallel(4*len(pts), func(i int) { p := pts[i%len(pts)]; loc.Locate(p[0], p[1]) })
 	fmt.Printf("in-process Locate: p50 %.2f µs, p99 %.2f µs, %.0f/s on %d cores\n",
-		ms(pct(ds, .5))*1000, ms(pct(ds, .99))*1000, qps, runtime.GOMAXPROCS(0))
+		ms(benchkit.Pct(ds, .5))*1000, ms(benchkit.Pct(ds, .99))*1000, qps, runtime.GOMAXPROCS(0))
 	const size = 10_000
 	nb := len(pts) / size
-	bps := parallel(4*nb, func(i int) { loc.LocateBatch(pts[(i%nb)*size : (i%nb+1)*size]) }) * size
+	bps := benchkit.Parallel(4*nb, func(i int) { loc.LocateBatch(pts[(i%nb)*size : (i%nb+1)*size]) }) * size
 	fmt.Printf("in-process LocateBatch: %.0f points/s on %d cores\n", bps, runtime.GOMAXPROCS(0))
 	t.add("lookup alone: in-process Locate vs SQL, q/s", qps, 0, 0)
 	t.add("in-process LocateBatch, points/s", bps, 0, 0)
@@ -256,7 +233,7 @@ func batchHTTP(base string, pts []orb.Point, batches int) float64 {
 	}
 	var errs atomic.Int64
 	start := time.Now()
-	rate := parallel(batches, func(i int) {
+	rate := benchkit.Parallel(batches, func(i int) {
 		res, err := http.Post(base+"/api/v1/locate", "application/json", bytes.NewReader(bodies[i%len(bodies)]))
 		if err != nil {
 			errs.Add(1)
@@ -280,7 +257,7 @@ func batchSQL(ctx context.Context, db *postgis.DB, pts []orb.Point, batches int)
 	var firstErr error
 	var once sync.Once
 	start := time.Now()
-	rate := parallel(batches, func(i int) {
+	rate := benchkit.Parallel(batches, func(i int) {
 		j := (i * size) % (len(pts) - size + 1)
 		if _, err := locateSQL(ctx, db, pts[j:j+size]); err != nil {
 			once.Do(func() { firstErr = err })

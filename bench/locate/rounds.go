@@ -8,6 +8,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/postgis"
 )
 
@@ -56,11 +57,11 @@ func httpRounds(t *table, addr string, pts []orb.Point, clients, rounds int, dur
 		t    *engineTotals
 	}{{"index", &idx}, {"postgis", &pg}} {
 		fmt.Printf("HTTP GET  %-8s %8.0f q/s  p50 %6.2f ms  p99 %6.2f ms  (%d requests, %d outside, %d errors, %d clients, %d × %v)\n",
-			e.name, e.t.qps(), ms(pct(e.t.ds, .5)), ms(pct(e.t.ds, .99)), e.t.n, e.t.outside, e.t.errs, clients, rounds, dur)
+			e.name, e.t.qps(), ms(benchkit.Pct(e.t.ds, .5)), ms(benchkit.Pct(e.t.ds, .99)), e.t.n, e.t.outside, e.t.errs, clients, rounds, dur)
 	}
 	t.add("GET /locate, q/s (median round ratio)", idx.qps(), pg.qps(), median(ratios))
-	i50, p50 := ms(pct(idx.ds, .5)), ms(pct(pg.ds, .5))
-	i99, p99 := ms(pct(idx.ds, .99)), ms(pct(pg.ds, .99))
+	i50, p50 := ms(benchkit.Pct(idx.ds, .5)), ms(benchkit.Pct(pg.ds, .5))
+	i99, p99 := ms(benchkit.Pct(idx.ds, .99)), ms(benchkit.Pct(pg.ds, .99))
 	t.add("GET /locate p50, ms", i50, p50, p50/i50)
 	t.add("GET /locate p99, ms", i99, p99, p99/i99)
 }

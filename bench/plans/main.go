@@ -16,8 +16,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -25,7 +23,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -34,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wangge/wangge/api"
+	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/data"
 	"github.com/wangge/wangge/postgis"
 )
@@ -62,7 +60,7 @@ func run(scale float64, districts []string, n int, keep bool) error {
 	if base == "" {
 		return fmt.Errorf("DATABASE_URL is not set")
 	}
-	dbURL, drop, err := freshDB(ctx, base, keep)
+	dbURL, drop, err := benchkit.FreshDB(ctx, base, "wangge_bench_plans", keep)
 	if err != nil {
 		return err
 	}
@@ -167,16 +165,10 @@ type row struct {
 	base   []time.Duration
 }
 
-func pct(ds []time.Duration, p float64) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[int(float64(len(s)-1)*p)]
-}
-
 func printTable(rows []row) {
 	fmt.Printf("\n%-46s %5s %9s %9s %9s %9s %8s  %s\n", "operation", "n", "p50", "p95", "p99", "target", "p95/base", "")
 	for _, r := range rows {
-		p95 := pct(r.ds, 0.95)
+		p95 := benchkit.Pct(r.ds, 0.95)
 		target, verdict := "—", ""
 		if r.target > 0 {
 			target = r.target.String()
@@ -185,8 +177,8 @@ func printTable(rows []row) {
 				verdict = "MISSED"
 			}
 		}
-		fmt.Printf("%-46s %5d %9v %9v %9v %9s %7.1f×  %s\n", r.name, len(r.ds), round(pct(r.ds, 0.5)), round(p95),
-			round(pct(r.ds, 0.99)), target, float64(p95)/float64(pct(r.base, 0.95)), verdict)
+		fmt.Printf("%-46s %5d %9v %9v %9v %9s %7.1f×  %s\n", r.name, len(r.ds), round(benchkit.Pct(r.ds, 0.5)), round(p95),
+			round(benchkit.Pct(r.ds, 0.99)), target, float64(p95)/float64(benchkit.Pct(r.base, 0.95)), verdict)
 	}
 }
 
@@ -396,31 +388,4 @@ func (b *bench) mergeSplit(ctx context.Context, n int) (mpv, map_, spv, sap []ti
 		err = fmt.Errorf("no split succeeded")
 	}
 	return
-}
-
-func freshDB(ctx context.Context, base string, keep bool) (string, func(), error) {
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "wangge_bench_plans_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		return "", nil, err
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		if keep {
-			fmt.Println("kept database", name)
-		} else {
-			_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		}
-		admin.Close(context.Background())
-	}, nil
 }

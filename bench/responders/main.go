@@ -12,21 +12,17 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/wangge/wangge/api"
+	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/geo"
 	"github.com/wangge/wangge/postgis"
 )
@@ -51,7 +47,7 @@ func run(n, queries, updates, clients int, dur time.Duration) error {
 	if base == "" {
 		return fmt.Errorf("DATABASE_URL is not set")
 	}
-	dbURL, drop, err := freshDB(ctx, base)
+	dbURL, drop, err := benchkit.FreshDB(ctx, base, "wangge_bench_responders", false)
 	if err != nil {
 		return err
 	}
@@ -102,30 +98,6 @@ func run(n, queries, updates, clients int, dur time.Duration) error {
 	pg := httpRun("http://"+ln.Addr().String(), "postgis", qs, clients, dur)
 	fmt.Printf("HTTP ratio h3/postgis: %.1f× throughput\n", h3/pg)
 	return nil
-}
-
-// freshDB creates a throwaway database next to base and returns its URL.
-func freshDB(ctx context.Context, base string) (string, func(), error) {
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "wangge_bench_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		return "", nil, err
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close(context.Background())
-	}, nil
 }
 
 // checkSame asserts both engines give identical ranked lists.

@@ -7,11 +7,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/geo"
 	"github.com/wangge/wangge/postgis"
 )
@@ -31,11 +31,6 @@ func queryMix(rs []geo.Responder, n int) []geo.Query {
 		}
 	}
 	return qs
-}
-
-func pct(ds []time.Duration, p float64) time.Duration {
-	slices.Sort(ds)
-	return ds[int(float64(len(ds)-1)*p)]
 }
 
 // inProcess reports single-goroutine latency percentiles and the
@@ -62,35 +57,17 @@ func inProcess(ix *geo.Index, qs []geo.Query, n int) {
 			ds[i] = time.Since(t)
 		}
 		qps := float64(n) / time.Since(start).Seconds()
-		par := parallel(n, func(i int) {
+		par := benchkit.Parallel(n, func(i int) {
 			q := qs[i%len(qs)]
 			v.edit(&q)
 			_, _, _ = ix.Nearest(q)
 		})
 		fmt.Printf("in-process %-22s p50 %6.1f µs  p99 %6.1f µs  max %7.1f µs  %8.0f q/s (1 goroutine)  %8.0f q/s (%d cores)\n",
-			v.name, us(pct(ds, .5)), us(pct(ds, .99)), us(pct(ds, 1)), qps, par, runtime.GOMAXPROCS(0))
+			v.name, us(benchkit.Pct(ds, .5)), us(benchkit.Pct(ds, .99)), us(benchkit.Pct(ds, 1)), qps, par, runtime.GOMAXPROCS(0))
 	}
 }
 
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
-
-// parallel runs f(0..n-1) on GOMAXPROCS goroutines and returns calls/s.
-func parallel(n int, f func(i int)) float64 {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for g := 0; g < runtime.GOMAXPROCS(0); g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
-				f(int(i))
-			}
-		}()
-	}
-	wg.Wait()
-	return float64(n) / time.Since(start).Seconds()
-}
 
 // moves reports position updates per second through Live.MoveUnit (index
 // check and apply, enqueue for the batched writer), all cores.
@@ -101,7 +78,7 @@ func moves(live *postgis.Live, rs []geo.Responder, n int) {
 			units = append(units, r)
 		}
 	}
-	rate := parallel(n, func(i int) {
+	rate := benchkit.Parallel(n, func(i int) {
 		u := units[i%len(units)]
 		at := u.PositionAt.Add(time.Duration(i+1) * time.Millisecond)
 		_, _ = live.MoveUnit(context.Background(), u.Key.ID, u.Lon+float64(i%100)*1e-5, u.Lat, "", at)
@@ -153,6 +130,6 @@ func httpRun(base, engine string, qs []geo.Query, clients int, dur time.Duration
 		return 1
 	}
 	fmt.Printf("HTTP %-8s %8.0f q/s  p50 %7.2f ms  p99 %7.2f ms  (%d requests, %d errors, %d clients, %v)\n",
-		engine, qps, us(pct(all, .5))/1000, us(pct(all, .99))/1000, len(all), errs.Load(), clients, dur)
+		engine, qps, us(benchkit.Pct(all, .5))/1000, us(benchkit.Pct(all, .99))/1000, len(all), errs.Load(), clients, dur)
 	return qps
 }
