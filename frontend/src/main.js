@@ -95,6 +95,7 @@ function makeMap(b, tj) {
     style: buildStyle(location.origin, { deferred: true, tileJSON: tj }),
     ...(b ? { bounds: [[b[0], b[1]], [b[2], b[3]]], fitBoundsOptions: { padding: viewPadding(false) } } : { center: [106.55, 29.56], zoom: 8 }),
     attributionControl: false,
+    hash: 'map', // the view survives a reload and can be shared (#map=zoom/lat/lon)
     canvasContextAttributes: { preserveDrawingBuffer: true }, // screenshots and pixel checks read the canvas
     fadeDuration: 0,
   });
