@@ -166,6 +166,15 @@ func main() {
 		os.Exit(1)
 	}
 	defer base.Close()
+	// New backends pay their catalogue and PROJ set-up on the first tile:
+	// warm every connection either side will use, so neither side's first
+	// row measures connection start-up.
+	for _, p := range []*pgxpool.Pool{db.Pool, base} {
+		if err := warmPool(ctx, p, *conc); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 60 * time.Second}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -217,6 +226,28 @@ func main() {
 			_ = hs.Close()
 		}
 	}
+}
+
+// warmPool holds n connections of p at once and has each transform a tile
+// envelope.
+func warmPool(ctx context.Context, p *pgxpool.Pool, n int) error {
+	conns := make([]*pgxpool.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Release()
+		}
+	}()
+	for range n {
+		c, err := p.Acquire(ctx)
+		if err != nil {
+			return fmt.Errorf("warm pool: %w", err)
+		}
+		conns = append(conns, c)
+		if _, err := c.Exec(ctx, `SELECT ST_Transform(ST_TileEnvelope(10, 815, 423), 4326)`); err != nil {
+			return fmt.Errorf("warm pool: %w", err)
+		}
+	}
+	return nil
 }
 
 func get(c *http.Client, url string) (int, error) {
