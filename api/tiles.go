@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,7 +38,7 @@ func (s *Server) tile(c *gin.Context) {
 		return
 	}
 	tile, hit, err := s.tiles.Get(c.Request.Context(), src, t, f)
-	c.Set("log_attrs", []any{"source", src.Name, "z", t.Z, "x", t.X, "y", t.Y, "cache_hit", hit})
+	logAttrs(c, slog.String("source", src.Name), slog.Uint64("z", uint64(t.Z)), slog.Uint64("x", uint64(t.X)), slog.Uint64("y", uint64(t.Y)), slog.Bool("cache_hit", hit))
 	if err != nil {
 		fail(c, s.log, err)
 		return
