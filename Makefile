@@ -16,7 +16,7 @@ build: frontend
 run: build db-up
 	DATABASE_URL=$(DBURL) $(BIN) migrate
 	DATABASE_URL=$(DBURL) $(BIN) seed --if-empty
-	DATABASE_URL=$(DBURL) $(BIN) serve
+	DATABASE_URL=$(DBURL) $(BIN) serve -demo-feed $${WANGGE_DEMO_FEED:-8s}
 
 # private PostGIS up → gofmt → go vet → staticcheck → go test -race → front-end tests (when they exist)
 test: build db-up fmt-check vet staticcheck gotest frontend-test

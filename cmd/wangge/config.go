@@ -27,7 +27,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	TileCacheBytes  int64
 	WarmZoom        int
-	Open311Keys     []string // api_keys the Open311 gateway accepts; none: it refuses submissions
+	Open311Keys     []string      // api_keys the Open311 gateway accepts; none: it refuses submissions
+	DemoFeed        time.Duration // > 0: report a synthetic incident this often (make run's living demo)
 
 	envErrs []error // malformed environment values, reported by validate
 }
@@ -50,6 +51,8 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.Func("open311-keys", "comma-separated api_keys the Open311 gateway accepts for submissions; none: it refuses them (WANGGE_OPEN311_KEYS)",
 		func(v string) error { c.Open311Keys = splitKeys(v); return nil })
 	c.Open311Keys = splitKeys(env("WANGGE_OPEN311_KEYS", ""))
+	fs.DurationVar(&c.DemoFeed, "demo-feed", c.envDuration("WANGGE_DEMO_FEED", 0),
+		"report a synthetic incident this often, so a demo wall shows live events; 0: off (WANGGE_DEMO_FEED)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.envDuration("WANGGE_SHUTDOWN_TIMEOUT", 15*time.Second),
 		"grace period for in-flight requests on SIGTERM (WANGGE_SHUTDOWN_TIMEOUT)")
 }
@@ -73,6 +76,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("config: -max-body-bytes %d: want at least 1024", c.MaxBodyBytes)
+	}
+	if c.DemoFeed < 0 || (c.DemoFeed > 0 && c.DemoFeed < 100*time.Millisecond) {
+		return fmt.Errorf("config: -demo-feed %v: want 0 (off) or at least 100ms", c.DemoFeed)
 	}
 	if c.WarmZoom < -1 || c.WarmZoom > 14 {
 		return fmt.Errorf("config: -tile-warm-zoom %d: want -1..14", c.WarmZoom)
@@ -112,7 +118,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("addr", c.Addr), slog.String("database_url", redact(c.DatabaseURL)),
 		slog.String("data_dir", c.DataDir), slog.Int("pg_port", c.PGPort), slog.String("log_level", c.LogLevel),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes), slog.Int("db_max_conns", c.DBMaxConns),
-		slog.Int("open311_keys", len(c.Open311Keys))) // how many, never the keys
+		slog.Int("open311_keys", len(c.Open311Keys)), // how many, never the keys
+		slog.Duration("demo_feed", c.DemoFeed))
 }
 
 func redact(dsn string) string {

@@ -186,6 +186,7 @@ func TestBadConfigurationFailsFast(t *testing.T) {
 		{"malformed address", nil, []string{"serve", "-addr", "nowhere"}, "-addr"},
 		{"malformed env number", []string{"WANGGE_PG_PORT=fifty"}, []string{"serve"}, "WANGGE_PG_PORT"},
 		{"bad log level", nil, []string{"migrate", "-log-level", "loud"}, "-log-level"},
+		{"demo feed too fast", nil, []string{"serve", "-demo-feed", "1ms"}, "-demo-feed"},
 		{"unknown command", nil, []string{"fly"}, `unknown command "fly"`},
 	}
 	for _, tt := range tests {

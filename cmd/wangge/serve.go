@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wangge/wangge/api"
+	"github.com/wangge/wangge/data"
 	"github.com/wangge/wangge/frontend"
 	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/tiles"
@@ -102,6 +103,14 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		log.Warn("live stream not listening yet")
 	}
 	go db.RunEscalation(ctx, log, 30*time.Second, 24*time.Hour)
+	if cfg.DemoFeed > 0 {
+		if feed, err := data.NewFeed(ctx, db, uint64(time.Now().UnixNano())); err != nil {
+			log.Warn("demo feed off", "err", err)
+		} else {
+			log.Info("demo feed: a synthetic incident every", "interval", cfg.DemoFeed)
+			go data.RunFeed(ctx, feed, cfg.DemoFeed, events.Store.CreateEvent, log)
+		}
+	}
 
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
 		Responders: responders, Query: query, Events: events, Stream: stream, Plans: &api.Plans{Store: db},
