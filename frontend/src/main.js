@@ -11,6 +11,7 @@ import { LiveStream } from './stream.js';
 import { incidentOf, LiveIncidents } from './live.js';
 import { Labels } from './labels.js';
 import { bboxOf, groupByCode } from './geom.js';
+import { Planner } from './planner-ui.js';
 
 const $ = (s) => document.querySelector(s);
 const hook = (window.__wangge = { errors: [], scriptMs: performance.now() });
@@ -551,6 +552,7 @@ function selectByCode(code, bbox, point) {
 
 $('#panel-close').addEventListener('click', closePanel);
 function closePanel() {
+  if (state.mode === 'planner' && planner.grid) planner.select(null);
   $('#panel').hidden = true;
   state.selection = null;
   state.panelRender = null;
@@ -686,13 +688,40 @@ function setNearest(list, origin) {
 // ---------- modes and clicks ----------
 for (const b of document.querySelectorAll('#modes button')) {
   b.addEventListener('click', () => {
+    const was = state.mode;
+    if (was === 'planner') planner.leave();
     state.mode = b.dataset.mode;
     for (const o of document.querySelectorAll('#modes button')) o.classList.toggle('on', o === b);
     $('#responder-hint').hidden = state.mode !== 'responder';
     closePanel();
+    if (state.mode === 'planner') {
+      state.panelRender = () => planner.render();
+      planner.enter();
+    }
   });
 }
+// The planner view (planner-ui.js): it owns the panel and the clicks while
+// its mode is on; an apply refreshes the tiles as grid.changed does.
+const planner = new Planner({
+  map,
+  hook,
+  highlight: (code) => setSelectionFilters(code ? 'grid' : null, code ?? '', -1),
+  // Not at once: the server raises a layer's tile version a moment before
+  // it evicts the tiles (tiles.Service.Changed), and a tile fetched in
+  // between is the old one under the new, immutable URL. A second later
+  // (as after grid.changed) the new version is settled.
+  refresh: () => refreshSoon(),
+  panel: () => {
+    $('#panel').hidden = false;
+    $('#breadcrumb').replaceChildren();
+    return $('#panel-body');
+  },
+});
+map.on('dblclick', (e) => {
+  if (state.mode === 'planner') planner.dblclick(e);
+});
 map.on('click', (e) => {
+  if (state.mode === 'planner') return planner.click(e);
   if (state.mode === 'responder') {
     // an incident under the click: its responders, with dispatch
     const layers = ['live-points', 'events-points'].filter((l) => map.getLayer(l) && map.getLayoutProperty(l, 'visibility') !== 'none');
@@ -709,6 +738,7 @@ map.on('click', (e) => {
   if (hit) select(hit.level, hit.feature, { lngLat: e.lngLat, fly: hit.level !== 'building' });
 });
 map.on('mousemove', (e) => {
+  if (state.mode === 'planner') planner.mousemove(e);
   map.getCanvas().style.cursor = map.queryRenderedFeatures(e.point, { layers: ['districts-fill'] }).length ? 'pointer' : '';
 });
 

@@ -31,6 +31,11 @@ export const api = {
   stats: ({ level, metric, parent }) => `/api/v1/stats${qs({ level, metric, parent })}`,
   search: (q, limit = 10) => `/api/v1/search${qs({ q: q.trim(), limit })}`,
   kpi: () => '/api/v1/kpi',
+  plans: () => '/api/v1/plans',
+  plan: (id) => `/api/v1/plans/${enc(id)}`,
+  planApply: (id) => `/api/v1/plans/${enc(id)}/apply`,
+  gridHistory: (code) => `/api/v1/grids/${enc(code)}/history`,
+  gridRevert: (code) => `/api/v1/grids/${enc(code)}/revert`,
   stream: ({ kinds, lastEventId } = {}) => `/api/v1/stream${qs({ kinds, last_event_id: lastEventId })}`,
 };
 

@@ -541,6 +541,100 @@ async function main() {
     timings.gridEditTiles = { before, after };
   });
 
+  await step('planner: select a grid, reassign a neighbour\'s parcel, preview, apply, the new boundary is on the map', async () => {
+    // parcels of the grid's neighbours that touch it along an edge; the
+    // first the API accepts (a draft plan changes nothing) is the one
+    const rows = execFileSync('psql', [dbURL, '-qAtF,', '-c', `SELECT p.id, p.grid_code, ST_X(c), ST_Y(c) FROM grids g
+      JOIN parcels p ON p.community_code = g.community_code AND p.grid_code <> g.code
+        AND ST_Length(ST_CollectionExtract(ST_Intersection(p.geom, g.geom), 2)::geography) > 5,
+      LATERAL ST_PointOnSurface(p.geom) c
+      WHERE g.code = '${grid}'
+      ORDER BY (SELECT coalesce(sum(b.households), 0) FROM buildings b WHERE b.parcel_id = p.id) DESC, p.id LIMIT 20`]).toString().trim().split('\n').filter(Boolean);
+    let target;
+    for (const row of rows) {
+      const [id, from, lon, lat] = row.split(',');
+      const r = await fetch(`${base}/api/v1/plans`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ by: 'browser test', operations: [{ op: 'reassign', parcels: [Number(id)], to: grid }] }) });
+      if (r.status === 201) {
+        target = { id: Number(id), from, lon: Number(lon), lat: Number(lat) };
+        break;
+      }
+    }
+    assert(target, `no parcel of a neighbour of ${grid} can be reassigned to it (${rows.length} candidates)`);
+    await page.click('#modes button[data-mode="planner"]');
+    await page.waitForSelector('#planner');
+    await page.evaluate((t) => window.__wangge.map.jumpTo({ center: [t.lon, t.lat], zoom: 17 }), target);
+    await idle(page);
+    // select the grid: a pixel of it left of the panel
+    const px = await page.evaluate(({ grid, t }) => {
+      const m = window.__wangge.map;
+      const c = m.project([t.lon, t.lat]);
+      for (let r = 10; r < 400; r += 8)
+        for (let a = 0; a < 6.28; a += 0.3) {
+          const p = [c.x + r * Math.cos(a), c.y + r * Math.sin(a)];
+          if (p[0] < 20 || p[0] > 900 || p[1] < 80 || p[1] > 780) continue;
+          const g = m.queryRenderedFeatures(p, { layers: ['grids-fill'] })[0];
+          if (g && String(g.properties.code) === grid) return { grid: { x: p[0], y: p[1] }, parcel: { x: c.x, y: c.y } };
+        }
+      return null;
+    }, { grid, t: target });
+    assert(px, `grid ${grid} not on screen next to parcel ${target.id}`);
+    await page.mouse.click(px.grid.x, px.grid.y);
+    await page.waitForFunction((g) => document.querySelector('#planner .sub[data-grid]')?.dataset.grid === g, grid);
+    await page.waitForSelector('#plan-history li[data-version]');
+    await idle(page);
+    await shot('9-planner-grid');
+    // pick the neighbour's parcel
+    await page.mouse.click(px.parcel.x, px.parcel.y);
+    await page.waitForFunction(() => document.querySelector('#planner .picked')?.dataset.count === '1');
+    const pick = await page.evaluate(() => window.__wangge.plannerLastPick);
+    assert(pick.id === target.id && pick.grid === target.from, `picked ${JSON.stringify(pick)}, wanted parcel ${target.id} of ${target.from}`);
+    await shot('10-planner-pick');
+    // preview: households before → after as the API says
+    await page.click('#plan-preview');
+    await page.waitForSelector('#plan-result[data-ok="1"] tr[data-code]', { timeout: 10000 });
+    const planId = await page.getAttribute('#plan-result', 'data-plan');
+    const shown = await page.$$eval('#plan-result tr[data-code]', (rs) => rs.map((r) => [r.dataset.code, Number(r.dataset.before), Number(r.dataset.after)]));
+    const plan = await (await fetch(`${base}/api/v1/plans/${planId}`)).json();
+    const want = plan.grids.map((g) => [g.code, g.households.before, g.households.after]);
+    assert(JSON.stringify(shown) === JSON.stringify(want), `preview shows ${JSON.stringify(shown)}, API ${JSON.stringify(want)}`);
+    assert(shown.some(([c]) => c === grid) && shown.some(([c]) => c === target.from), `preview grids ${JSON.stringify(shown)}`);
+    timings.plannerPreview = { plan: Number(planId), grids: shown };
+    await idle(page);
+    await shot('11-planner-preview');
+    // apply: the parcel's tiles come back with the grid's code
+    const before = await page.evaluate(() => window.__wangge.map.getSource('parcels').tiles[0]);
+    await page.click('#plan-apply');
+    await page.waitForSelector('#planner .msg.ok', { timeout: 10000 });
+    await page.waitForFunction((b) => window.__wangge.map.getSource('parcels').tiles[0] !== b, before, { timeout: 10000 });
+    let seen;
+    for (let i = 0; i < 75; i++) {
+      seen = await page.evaluate(({ p }) => {
+        const m = window.__wangge.map;
+        const f = m.queryRenderedFeatures([p.x, p.y], { layers: ['plan-parcels'] })[0];
+        return f && { id: f.id, grid: f.properties.grid_code, tiles: m.getSource('parcels').tiles[0] };
+      }, { p: px.parcel });
+      if (seen?.grid === grid) break;
+      await sleep(200);
+    }
+    await shot('12-planner-applied');
+    if (seen?.grid !== grid) {
+      const db = execFileSync('psql', [dbURL, '-qAtc', `SELECT grid_code FROM parcels WHERE id = ${target.id}`]).toString().trim();
+      const z = 16;
+      const n = 2 ** z;
+      const x = Math.floor(((target.lon + 180) / 360) * n);
+      const la = (target.lat * Math.PI) / 180;
+      const y = Math.floor(((1 - Math.log(Math.tan(la) + 1 / Math.cos(la)) / Math.PI) / 2) * n);
+      const r = await fetch(seen.tiles.replace('{z}', z).replace('{x}', x).replace('{y}', y));
+      const ap = await page.evaluate(() => window.__wangge.plannerApply);
+      throw new Error(`after apply the map shows ${JSON.stringify(seen)} at the parcel, not in ${grid}; db says ${db}; apply ${JSON.stringify(ap)}; tile ${r.status} ${r.headers.get('etag')}`);
+    }
+    const hist = await (await fetch(`${base}/api/v1/grids/${grid}/history`)).json();
+    assert(String(hist.versions[0].plan_id) === planId, `history's newest version is of plan ${hist.versions[0].plan_id}, not ${planId}`);
+    await page.waitForFunction((pid) => window.__wangge.plannerHistory?.[0]?.plan_id === Number(pid), planId);
+    await page.click('#modes button[data-mode="command"]');
+  });
+
   await step('English switch', async () => {
     await page.click('#lang');
     const title = await page.textContent('#topbar h1');

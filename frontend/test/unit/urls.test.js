@@ -22,6 +22,11 @@ describe('urls', () => {
     expect(api.tileJSON('grids')).toBe('/tiles/grids.json');
     expect(api.stream({ kinds: 'event' })).toBe('/api/v1/stream?kinds=event');
     expect(api.stream({ kinds: 'event,unit', lastEventId: 7 })).toBe('/api/v1/stream?kinds=event%2Cunit&last_event_id=7');
+    expect(api.plans()).toBe('/api/v1/plans');
+    expect(api.plan(3)).toBe('/api/v1/plans/3');
+    expect(api.planApply(3)).toBe('/api/v1/plans/3/apply');
+    expect(api.gridHistory('500103001001001')).toBe('/api/v1/grids/500103001001001/history');
+    expect(api.gridRevert('500103001001001')).toBe('/api/v1/grids/500103001001001/revert');
   });
 
   it('tells levels and parents by code length', () => {

@@ -1,0 +1,482 @@
+// The planner view: select a grid, pick parcels of a neighbour (or of the
+// grid, out to a neighbour), merge with a neighbour or split along a drawn
+// line; preview through POST /api/v1/plans, apply, and the grid's history
+// with revert. The map follows an apply through the tiles' new version
+// (the same refresh the stream's grid.changed triggers).
+import { t, formatNumber } from './i18n.js';
+import { api, fetchJSON } from './urls.js';
+import { PlanDraft, LineDraw, previewRows, problemsGeoJSON, previewGeoJSON, neighbours, MOVE_KEYS } from './planner.js';
+
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const TOOLS = ['reassign', 'merge', 'split'];
+
+async function postJSON(url, body) {
+  const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
+  let b = null;
+  try {
+    b = await r.json();
+  } catch {
+    /* empty body */
+  }
+  return { status: r.status, body: b };
+}
+
+export class Planner {
+  // deps: map, hook (window.__wangge), highlight(code) for the selection
+  // outline, refresh() re-reads the tiles' versions, panel() opens the
+  // side panel and returns its body.
+  constructor({ map, hook, highlight, refresh, panel }) {
+    Object.assign(this, { map, hook, highlight, refresh, panel });
+    this.active = false;
+    this.grid = null;
+    this.tool = 'reassign';
+    this.draft = null;
+    this.line = new LineDraw();
+    this.preview = null; // the last POST /plans answer (201) or refusal (422)
+    this.msg = null; // { kind: 'ok' | 'error', text }
+    this.history = null;
+    this.by = t('plan.by.default');
+    this.reason = '';
+    hook.planner = this;
+  }
+
+  // ---------- map layers (added on first use: no cost when unused) ----------
+  ensureLayers() {
+    const m = this.map;
+    if (m.getLayer('plan-parcels')) return;
+    for (const id of ['plan-draw', 'plan-preview', 'plan-problems']) m.addSource(id, { type: 'geojson', data: EMPTY });
+    m.addLayer({ id: 'plan-parcels', type: 'fill', source: 'parcels', 'source-layer': 'parcels', minzoom: 13,
+      paint: { 'fill-color': 'rgba(0,0,0,0.01)', 'fill-outline-color': 'rgba(0,0,0,0)' } });
+    m.addLayer({ id: 'plan-parcels-line', type: 'line', source: 'parcels', 'source-layer': 'parcels', minzoom: 13,
+      filter: ['==', ['get', 'grid_code'], ''], paint: { 'line-color': '#35c2ff', 'line-width': 0.8, 'line-opacity': 0.8 } });
+    m.addLayer({ id: 'plan-preview-line', type: 'line', source: 'plan-preview',
+      paint: { 'line-color': '#ff9f1c', 'line-width': 2.5, 'line-dasharray': [2, 1.5] } });
+    m.addLayer({ id: 'plan-draw-line', type: 'line', source: 'plan-draw', filter: ['==', ['geometry-type'], 'LineString'],
+      paint: { 'line-color': '#ff4fd8', 'line-width': 2.5 } });
+    m.addLayer({ id: 'plan-draw-points', type: 'circle', source: 'plan-draw', filter: ['==', ['geometry-type'], 'Point'],
+      paint: { 'circle-radius': 4, 'circle-color': '#ff4fd8', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
+    m.addLayer({ id: 'plan-problems', type: 'circle', source: 'plan-problems',
+      paint: { 'circle-radius': 9, 'circle-color': 'rgba(255,60,60,0.35)', 'circle-stroke-color': '#ff3c3c', 'circle-stroke-width': 2.5 } });
+  }
+
+  setVisible(on) {
+    if (!this.map.getLayer('plan-parcels')) return;
+    for (const id of ['plan-parcels', 'plan-parcels-line', 'plan-preview-line', 'plan-draw-line', 'plan-draw-points', 'plan-problems']) {
+      this.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+    }
+  }
+
+  paintParcels() {
+    const m = this.map;
+    if (!m.getLayer('plan-parcels')) return;
+    const sel = this.grid ?? '';
+    const picked = this.draft ? [...this.draft.picked.keys()] : [];
+    m.setPaintProperty('plan-parcels', 'fill-color', ['case',
+      ['in', ['id'], ['literal', picked]], 'rgba(255,224,102,0.75)',
+      ['==', ['get', 'grid_code'], sel], 'rgba(53,194,255,0.22)',
+      'rgba(0,0,0,0.01)']);
+    m.setFilter('plan-parcels-line', ['==', ['get', 'grid_code'], sel]);
+  }
+
+  setData(id, data) {
+    this.map.getSource(id)?.setData(data);
+  }
+
+  // ---------- mode ----------
+  enter() {
+    this.active = true;
+    this.ensureLayers();
+    this.setVisible(true);
+    if (this.map.getZoom() < 14 && !this.grid) this.msg = { kind: 'hint', text: t('plan.zoomin') };
+    this.render();
+  }
+
+  leave() {
+    this.active = false;
+    this.select(null);
+    this.setVisible(false);
+    this.map.doubleClickZoom.enable();
+  }
+
+  select(code) {
+    this.grid = code;
+    this.draft = code ? new PlanDraft(code) : null;
+    this.line.reset();
+    this.preview = null;
+    this.msg = null;
+    this.history = null;
+    this.highlight(code);
+    this.paintParcels();
+    this.setData('plan-draw', EMPTY);
+    this.setData('plan-preview', EMPTY);
+    this.setData('plan-problems', EMPTY);
+    this.setTool(this.tool);
+    if (code) this.loadHistory();
+    if (this.active) this.render();
+  }
+
+  setTool(tool) {
+    this.tool = tool;
+    // a double click ends the split line instead of zooming
+    if (tool === 'split' && this.grid) this.map.doubleClickZoom.disable();
+    else this.map.doubleClickZoom.enable();
+  }
+
+  // the draft changed: the old preview no longer says what will happen
+  changed() {
+    this.preview = null;
+    this.msg = null;
+    this.setData('plan-preview', EMPTY);
+    this.setData('plan-problems', EMPTY);
+    this.paintParcels();
+    this.render();
+  }
+
+  gridAt(point) {
+    const m = this.map;
+    const layers = ['grids-fill'].filter((l) => m.getLayer(l) && m.getLayoutProperty(l, 'visibility') !== 'none');
+    const f = layers.length ? m.queryRenderedFeatures(point, { layers })[0] : null;
+    if (f) return String(f.properties.code);
+    const p = m.queryRenderedFeatures(point, { layers: ['plan-parcels'] })[0];
+    return p ? String(p.properties.grid_code) : null;
+  }
+
+  // ---------- clicks ----------
+  click(e) {
+    if (!this.grid) {
+      const code = this.gridAt(e.point);
+      if (code) this.select(code);
+      else {
+        this.msg = { kind: 'hint', text: t('plan.zoomin') };
+        this.render();
+      }
+      return;
+    }
+    if (this.tool === 'reassign') {
+      const f = this.map.queryRenderedFeatures(e.point, { layers: ['plan-parcels'] })[0];
+      if (!f || f.id == null) return;
+      if (!this.draft.toggle(f.id, f.properties.grid_code)) {
+        this.msg = { kind: 'error', text: t('plan.out.need') };
+        this.render();
+        return;
+      }
+      this.hook.plannerLastPick = { id: f.id, grid: f.properties.grid_code };
+      this.changed();
+    } else if (this.tool === 'merge') {
+      const code = this.gridAt(e.point);
+      if (!code || code === this.grid) return;
+      this.draft.mergeWith = code;
+      this.changed();
+      this.runPreview();
+    } else if (this.tool === 'split') {
+      this.line.add([e.lngLat.lng, e.lngLat.lat]);
+      this.draft.line = null;
+      this.setData('plan-draw', this.line.geojson());
+      this.changed();
+    }
+  }
+
+  dblclick(e) {
+    if (!this.grid || this.tool !== 'split') return;
+    e.preventDefault();
+    const line = this.line.finish([e.lngLat.lng, e.lngLat.lat]);
+    this.setData('plan-draw', this.line.geojson());
+    if (!line) return;
+    this.draft.line = line;
+    this.changed();
+    this.runPreview();
+  }
+
+  mousemove(e) {
+    if (this.grid && this.tool === 'split' && this.line.points.length && !this.line.done) {
+      this.setData('plan-draw', this.line.geojson([e.lngLat.lng, e.lngLat.lat]));
+    }
+  }
+
+  // ---------- API ----------
+  async runPreview() {
+    if (!this.draft || this.draft.empty) return;
+    const draft = this.draft;
+    this.msg = { kind: 'hint', text: t('loading') };
+    this.render();
+    let res;
+    try {
+      res = await postJSON(api.plans(), draft.body({ by: this.by || t('plan.by.default'), reason: this.reason }));
+    } catch (e) {
+      res = { status: 0, body: { error: e.message } };
+    }
+    if (draft !== this.draft) return;
+    this.msg = null;
+    if (res.status === 201) {
+      this.preview = { ok: true, ...res.body };
+      this.setData('plan-preview', previewGeoJSON(res.body));
+    } else if (res.status === 422) {
+      this.preview = { ok: false, problems: res.body?.problems ?? [], error: res.body?.error };
+    } else {
+      this.preview = null;
+      this.msg = { kind: 'error', text: `${t('error')}: ${res.body?.error ?? res.status}` };
+    }
+    this.setData('plan-problems', problemsGeoJSON(this.preview?.problems));
+    this.hook.plannerPreview = this.preview;
+    this.render();
+  }
+
+  async apply() {
+    const p = this.preview;
+    if (!p?.ok) return;
+    this.msg = { kind: 'hint', text: t('loading') };
+    this.render();
+    let res;
+    try {
+      res = await postJSON(api.planApply(p.plan_id), { by: this.by || t('plan.by.default') });
+    } catch (e) {
+      res = { status: 0, body: { error: e.message } };
+    }
+    this.hook.plannerApply = { status: res.status, planId: p.plan_id };
+    if (res.status === 200) {
+      this.draft.clear();
+      this.line.reset();
+      this.preview = null;
+      this.setData('plan-draw', EMPTY);
+      this.setData('plan-preview', EMPTY);
+      this.setData('plan-problems', EMPTY);
+      this.msg = { kind: 'ok', text: t('plan.applied').replace('{id}', p.plan_id) };
+      this.paintParcels();
+      this.afterEdit();
+    } else if (res.status === 412) {
+      // someone else changed these grids: the preview is void
+      this.preview = null;
+      this.setData('plan-preview', EMPTY);
+      this.msg = { kind: 'error', text: `${t('plan.stale')} (${(res.body?.changed ?? []).map((c) => c.code).join(', ')})` };
+      this.afterEdit();
+    } else {
+      this.msg = { kind: 'error', text: `${t('error')}: ${res.body?.error ?? res.status}` };
+    }
+    this.render();
+  }
+
+  async revert(version) {
+    const code = this.grid;
+    let res;
+    try {
+      res = await postJSON(api.gridRevert(code), { version, by: this.by || t('plan.by.default'), reason: `${t('plan.revert')} v${version}` });
+    } catch (e) {
+      res = { status: 0, body: { error: e.message } };
+    }
+    if (code !== this.grid) return;
+    if (res.status === 200) {
+      this.msg = { kind: 'ok', text: t('plan.reverted').replace('{v}', version) };
+      this.afterEdit();
+    } else {
+      this.msg = { kind: 'error', text: `${res.status === 412 ? t('plan.stale') : t('error')}: ${res.body?.error ?? res.status}` };
+    }
+    this.render();
+  }
+
+  afterEdit() {
+    Promise.resolve(this.refresh()).catch(() => {});
+    this.loadHistory();
+  }
+
+  async loadHistory() {
+    const code = this.grid;
+    try {
+      const h = await fetchJSON(api.gridHistory(code));
+      if (code !== this.grid) return;
+      this.history = h?.versions ?? [];
+    } catch (e) {
+      if (code !== this.grid) return;
+      this.history = { error: e.message };
+    }
+    this.hook.plannerHistory = this.history;
+    if (this.active) this.render();
+  }
+
+  // ---------- panel ----------
+  render() {
+    if (!this.active) return;
+    const body = this.panel();
+    body.replaceChildren();
+    const el = (tag, cls, text) => {
+      const e = document.createElement(tag);
+      if (cls) e.className = cls;
+      if (text != null) e.textContent = text;
+      return e;
+    };
+    const box = el('div', 'planner');
+    box.id = 'planner';
+    body.appendChild(box);
+    box.append(el('h3', null, t('plan.title')));
+    if (!this.grid) {
+      box.append(el('div', 'sub', t('plan.pick')));
+      if (this.msg) box.append(el('div', `msg ${this.msg.kind}`, this.msg.text));
+      return;
+    }
+    const sub = el('div', 'sub', `${t('level.grid')} ${this.grid}`);
+    sub.dataset.grid = this.grid;
+    box.append(sub);
+
+    const tools = el('div', 'tools');
+    for (const k of TOOLS) {
+      const b = el('button', k === this.tool ? 'on' : '', t(`plan.tool.${k}`));
+      b.dataset.tool = k;
+      b.addEventListener('click', () => {
+        this.setTool(k);
+        this.render();
+      });
+      tools.append(b);
+    }
+    box.append(tools, el('div', 'sub', t(`plan.hint.${this.tool}`)));
+
+    const d = this.draft;
+    if (this.tool === 'reassign') {
+      const picked = el('div', 'picked', `${t('plan.picked')}: ${d.picked.size}`);
+      picked.dataset.count = d.picked.size;
+      const lab = el('label', 'out', `${t('plan.out')} `);
+      const sel = el('select');
+      sel.id = 'plan-out';
+      const none = el('option', null, '—');
+      none.value = '';
+      sel.append(none);
+      for (const n of neighbours(this.grid, this.map.querySourceFeatures('grids', { sourceLayer: 'grids' }))) {
+        const o = el('option', null, `${n.code} ${n.name}`);
+        o.value = n.code;
+        o.selected = n.code === d.outTo;
+        sel.append(o);
+      }
+      sel.addEventListener('change', () => {
+        d.outTo = sel.value;
+        // parcels picked to go out follow the new choice; none without one
+        if (!d.outTo) for (const [id, g] of d.picked) if (g === this.grid) d.picked.delete(id);
+        this.changed();
+      });
+      lab.append(sel);
+      box.append(picked, lab);
+    } else if (this.tool === 'merge') {
+      box.append(el('div', 'picked', `${t('plan.merge.with')}: ${d.mergeWith || '—'}`));
+    } else {
+      box.append(el('div', 'picked', `${t('plan.points')}: ${this.line.points.length}${this.line.done ? ' ✓' : ''}`));
+    }
+
+    const who = el('div', 'who');
+    const by = el('input');
+    by.id = 'plan-by';
+    by.value = this.by;
+    by.placeholder = t('plan.by');
+    by.addEventListener('input', () => (this.by = by.value));
+    const why = el('input');
+    why.id = 'plan-reason';
+    why.value = this.reason;
+    why.placeholder = t('plan.reason');
+    why.addEventListener('input', () => (this.reason = why.value));
+    who.append(by, why);
+    box.append(who);
+
+    const actions = el('div', 'actions');
+    const pv = el('button', 'primary', t('plan.preview'));
+    pv.id = 'plan-preview';
+    pv.disabled = d.empty;
+    pv.addEventListener('click', () => this.runPreview());
+    const clr = el('button', null, t('plan.clear'));
+    clr.id = 'plan-clear';
+    clr.addEventListener('click', () => {
+      d.clear();
+      this.line.reset();
+      this.setData('plan-draw', EMPTY);
+      this.changed();
+    });
+    const other = el('button', null, t('plan.other'));
+    other.addEventListener('click', () => this.select(null));
+    actions.append(pv, clr, other);
+    box.append(actions);
+
+    if (this.msg) box.append(el('div', `msg ${this.msg.kind}`, this.msg.text));
+    if (this.preview) box.append(this.renderPreview(el));
+    box.append(this.renderHistory(el));
+  }
+
+  renderPreview(el) {
+    const p = this.preview;
+    const sec = el('section', 'preview');
+    sec.id = 'plan-result';
+    sec.dataset.ok = p.ok ? '1' : '0';
+    if (p.plan_id) sec.dataset.plan = p.plan_id;
+    sec.append(el('h2', null, p.ok ? `${t('plan.preview.title')} #${p.plan_id}` : t('plan.rejected')));
+    if (p.ok) {
+      const table = el('table', 'grids');
+      const head = el('tr');
+      for (const k of ['grid', 'households', 'band']) head.append(el('th', null, t(`plan.col.${k}`)));
+      table.append(head);
+      for (const r of previewRows(p)) {
+        const tr = el('tr', `band-${r.place}`);
+        tr.dataset.code = r.code;
+        tr.dataset.before = r.before;
+        tr.dataset.after = r.after;
+        tr.append(el('td', null, `${r.code}${r.action !== 'changed' ? ` (${t(`plan.action.${r.action}`)})` : ''}`));
+        const hh = el('td', 'hh', `${formatNumber(r.before)} → `);
+        const after = el('b', null, formatNumber(r.after));
+        after.style.color = r.colour;
+        hh.append(after);
+        tr.append(hh, el('td', 'band', r.band ? `${r.band.min}–${r.band.max} ${t(`plan.place.${r.place}`)}` : ''));
+        table.append(tr);
+      }
+      sec.append(table);
+      const moves = p.moves ?? [];
+      if (moves.length) {
+        sec.append(el('h2', null, t('plan.moves')));
+        const ul = el('ul', 'moves');
+        for (const mv of moves) {
+          const figs = MOVE_KEYS.filter((k) => mv[k]).map((k) => `${t(`plan.move.${k}`)} ${formatNumber(mv[k])}`);
+          const li = el('li', null, `${mv.from} → ${mv.to}: ${figs.join(' · ') || t('plan.move.none')}`);
+          li.dataset.households = mv.households ?? 0;
+          ul.append(li);
+        }
+        sec.append(ul);
+      }
+      for (const w of p.workers ?? []) sec.append(el('div', 'sub', `${t('plan.worker')}: ${w.name || `#${w.unit_id}`} ${w.from} → ${w.to}`));
+    }
+    if (p.problems?.length) {
+      const ul = el('ul', 'problems error');
+      for (const pr of p.problems) ul.append(el('li', null, `${pr.grid ? `${pr.grid}: ` : ''}${pr.reason}`));
+      sec.append(ul);
+    } else if (!p.ok && p.error) sec.append(el('div', 'error', p.error));
+    if (p.ok) {
+      const b = el('button', 'primary', t('plan.apply'));
+      b.id = 'plan-apply';
+      b.addEventListener('click', () => this.apply());
+      sec.append(b);
+    }
+    return sec;
+  }
+
+  renderHistory(el) {
+    const sec = el('section', 'history');
+    sec.id = 'plan-history';
+    sec.append(el('h2', null, t('plan.history')));
+    const h = this.history;
+    if (!h) {
+      sec.append(el('div', 'sub', t('loading')));
+      return sec;
+    }
+    if (h.error) {
+      sec.append(el('div', 'error', `${t('error')}: ${h.error}`));
+      return sec;
+    }
+    const ol = el('ol');
+    for (const v of h) {
+      const li = el('li');
+      li.dataset.version = v.version;
+      const when = new Date(v.changed_at).toLocaleString();
+      li.append(el('b', null, `v${v.version}`), ` ${v.changed_by || '—'} · ${when}`, el('br'), el('small', 'sub', v.reason || ''));
+      if (v.current) li.append(' ', el('small', 'current', t('plan.current')));
+      else {
+        const b = el('button', 'revert', t('plan.revert'));
+        b.addEventListener('click', () => this.revert(v.version));
+        li.append(' ', b);
+      }
+      ol.append(li);
+    }
+    sec.append(ol);
+    return sec;
+  }
+}
