@@ -208,7 +208,10 @@ async function main() {
   const consoleErrors = [];
   let offline = false;
   page.on('console', (m) => {
-    if (m.type() === 'error' && !(offline && /ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(m.text()))) {
+    // A refused plan answers 422 with its problems, which the planner
+    // shows; Chromium logs every 4xx fetch as a failed resource.
+    const refusedPlan = /status of 422/.test(m.text()) && /\/api\/v1\/plans$/.test(m.location()?.url ?? '');
+    if (m.type() === 'error' && !refusedPlan && !(offline && /ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(m.text()))) {
       consoleErrors.push(`${m.text()} ${m.location()?.url ?? ''}`);
     }
   });
@@ -632,6 +635,121 @@ async function main() {
     const hist = await (await fetch(`${base}/api/v1/grids/${grid}/history`)).json();
     assert(String(hist.versions[0].plan_id) === planId, `history's newest version is of plan ${hist.versions[0].plan_id}, not ${planId}`);
     await page.waitForFunction((pid) => window.__wangge.plannerHistory?.[0]?.plan_id === Number(pid), planId);
+    await page.click('#modes button[data-mode="command"]');
+  });
+
+  await step('planner: revert from the history, split by a drawn line, merge with a neighbour (previews)', async () => {
+    await page.click('#modes button[data-mode="planner"]');
+    // the grid edited above: reselect it and revert to its first version
+    const hist0 = await (await fetch(`${base}/api/v1/grids/${grid}/history`)).json();
+    const cur = hist0.versions[0];
+    const bb = (g) => {
+      const pts = (g.type === 'Polygon' ? [g.coordinates] : g.coordinates).flat(2);
+      return [Math.min(...pts.map((p) => p[0])), Math.min(...pts.map((p) => p[1])), Math.max(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[1]))];
+    };
+    const b = bb(cur.geometry);
+    await page.evaluate((b) => window.__wangge.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: { left: 300, right: 380, top: 120, bottom: 80 }, duration: 0 }), b);
+    await idle(page);
+    const pickGrid = (want) => page.evaluate(({ grid, want }) => {
+      const m = window.__wangge.map;
+      const c = m.getCanvas().getBoundingClientRect();
+      for (let y = 100; y < c.height - 40; y += 10)
+        for (let x = 290; x < 930; x += 10) {
+          const g = m.queryRenderedFeatures([x, y], { layers: ['grids-fill'] })[0];
+          const code = g && String(g.properties.code);
+          if (code && code === (want === 'self' ? grid : want)) return { code, x, y };
+        }
+      return null;
+    }, { grid, want });
+    const self = await pickGrid('self');
+    assert(self, `grid ${grid} not on screen`);
+    await page.mouse.click(self.x, self.y);
+    await page.waitForFunction((g) => document.querySelector('#planner .sub[data-grid]')?.dataset.grid === g, grid);
+    const first = hist0.versions.at(-1).version;
+    await page.waitForSelector(`#plan-history li[data-version="${first}"] button.revert`);
+    await page.click(`#plan-history li[data-version="${first}"] button.revert`);
+    await page.waitForSelector('#planner .msg.ok', { timeout: 10000 });
+    const hist1 = await (await fetch(`${base}/api/v1/grids/${grid}/history`)).json();
+    assert(hist1.versions[0].version === cur.version + 1 && hist1.versions[0].current, `after revert: ${JSON.stringify(hist1.versions.map((v) => v.version))}`);
+    assert(JSON.stringify(hist1.versions[0].parcels) === JSON.stringify(hist0.versions.at(-1).parcels), 'the revert did not bring the first parcels back');
+    await page.waitForFunction((v) => window.__wangge.plannerHistory?.[0]?.version === v, hist1.versions[0].version);
+    await shot('13-planner-reverted');
+    // split: a line across the grid's middle, clicked then double-clicked
+    // split and merge on a one-piece grid of the district (a grid in
+    // pieces is cut in more than two by any line) with a line and a
+    // neighbour the API accepts (drafts change nothing)
+    const dry = async (op) => (await fetch(`${base}/api/v1/plans`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ by: 'browser test', operations: [op] }) })).status === 201;
+    const cands = execFileSync('psql', [dbURL, '-qAtF,', '-c', `SELECT code, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)
+      FROM grids WHERE status = 'active' AND ST_NumGeometries(geom) = 1 AND code LIKE '${district}%'
+      ORDER BY households DESC NULLS LAST, code LIMIT 8`]).toString().trim().split('\n').filter(Boolean);
+    let sg;
+    let ll;
+    for (const row of cands) {
+      const [code, ...box] = row.split(',');
+      const c = box.map(Number);
+      const [dx, dy] = [(c[2] - c[0]) * 0.02, (c[3] - c[1]) * 0.02];
+      for (const f of [0.5, 0.4, 0.6]) {
+        const ls = [[[c[0] - dx, c[1] + f * (c[3] - c[1])], [c[2] + dx, c[1] + f * (c[3] - c[1])]],
+          [[c[0] + f * (c[2] - c[0]), c[1] - dy], [c[0] + f * (c[2] - c[0]), c[3] + dy]]];
+        for (const l of ls) {
+          if (!ll && (await dry({ op: 'split', grid: code, line: l }))) {
+            [sg, ll] = [{ code, box: c }, l];
+          }
+        }
+      }
+      if (ll) break;
+    }
+    assert(sg, `no grid of ${district} can be split by a straight line (${cands.length} tried)`);
+    await page.click('#planner .actions button:last-child'); // another grid
+    await page.evaluate((b) => window.__wangge.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: { left: 300, right: 380, top: 120, bottom: 80 }, duration: 0 }), sg.box);
+    await idle(page);
+    const other = await pickGrid(sg.code);
+    assert(other, `grid ${sg.code} not on screen`);
+    await page.mouse.click(other.x, other.y);
+    await page.waitForFunction((g) => document.querySelector('#planner .sub[data-grid]')?.dataset.grid === g, sg.code);
+    const line = await page.evaluate((ll) => ll.map((p) => {
+      const q = window.__wangge.map.project(p);
+      return [q.x, q.y];
+    }), ll);
+    await page.click('#planner .tools button[data-tool="split"]');
+    await page.mouse.click(line[0][0], line[0][1]);
+    await page.mouse.dblclick(line[1][0], line[1][1]);
+    await page.waitForSelector('#plan-result', { timeout: 10000 });
+    const split = await page.evaluate(() => window.__wangge.plannerPreview);
+    const splitOps = await page.evaluate(() => window.__wangge.planner.draft.ops());
+    assert(splitOps.length === 1 && splitOps[0].op === 'split' && splitOps[0].line.length === 2, `split ops ${JSON.stringify(splitOps)}`);
+    if (split.ok) assert(split.grids.some((g) => g.action === 'new'), `split preview without a new grid: ${JSON.stringify(split.grids)}`);
+    else assert(split.problems.length && (await page.$$('#plan-result ul.problems li')).length === split.problems.length, 'refused split shows no problems');
+    timings.plannerSplit = split.ok ? split.grids.map((g) => [g.code, g.action, g.households.after]) : split.problems.map((p) => p.rule);
+    await idle(page);
+    await shot('14-planner-split');
+    // merge: click a neighbour of the same community
+    await page.click('#plan-clear');
+    await page.click('#planner .tools button[data-tool="merge"]');
+    const adj = execFileSync('psql', [dbURL, '-qAtc', `SELECT n.code FROM grids g JOIN grids n ON n.community_code = g.community_code
+      AND n.code <> g.code AND n.status = 'active' AND ST_Intersects(n.geom, g.geom) WHERE g.code = '${sg.code}' ORDER BY n.code`]).toString().trim().split('\n').filter(Boolean);
+    let want = adj[0];
+    for (const c of adj) {
+      if (await dry({ op: 'merge', to: sg.code, from: c })) {
+        want = c;
+        break;
+      }
+    }
+    const nb = await pickGrid(want);
+    assert(nb, `neighbour ${want} of ${sg.code} not on screen`);
+    await page.mouse.click(nb.x, nb.y);
+    await page.waitForSelector('#plan-result', { timeout: 10000 });
+    const merge = await page.evaluate(() => window.__wangge.plannerPreview);
+    if (merge.ok) {
+      const retired = merge.grids.find((g) => g.action === 'retired');
+      assert(retired?.code === nb.code, `merge preview: ${JSON.stringify(merge.grids.map((g) => [g.code, g.action]))}`);
+      const kept = merge.grids.find((g) => g.code === sg.code);
+      assert(kept.households.after === kept.households.before + retired.households.before, 'merged households do not add up');
+    } else assert(merge.problems.length, 'refused merge shows no problems');
+    timings.plannerMerge = merge.ok ? merge.grids.map((g) => [g.code, g.action, g.households.after]) : merge.problems.map((p) => p.rule);
+    await idle(page);
+    await shot('15-planner-merge');
     await page.click('#modes button[data-mode="command"]');
   });
 
