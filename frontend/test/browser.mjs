@@ -208,9 +208,10 @@ async function main() {
   const consoleErrors = [];
   let offline = false;
   page.on('console', (m) => {
-    // A refused plan answers 422 with its problems, which the planner
-    // shows; Chromium logs every 4xx fetch as a failed resource.
-    const refusedPlan = /status of 422/.test(m.text()) && /\/api\/v1\/plans$/.test(m.location()?.url ?? '');
+    // A refused plan answers 422 with its problems, a stale one 412, which
+    // the planner shows; Chromium logs every 4xx fetch as a failed resource.
+    const refusedPlan = (/status of 422/.test(m.text()) && /\/api\/v1\/plans$/.test(m.location()?.url ?? '')) ||
+      (/status of 412/.test(m.text()) && /\/api\/v1\/plans\/\d+\/apply$/.test(m.location()?.url ?? ''));
     if (m.type() === 'error' && !refusedPlan && !(offline && /ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(m.text()))) {
       consoleErrors.push(`${m.text()} ${m.location()?.url ?? ''}`);
     }
@@ -750,6 +751,21 @@ async function main() {
     timings.plannerMerge = merge.ok ? merge.grids.map((g) => [g.code, g.action, g.households.after]) : merge.problems.map((p) => p.rule);
     await idle(page);
     await shot('15-planner-merge');
+    // someone applies the split meanwhile: applying the merge answers 412,
+    // the panel says so and the map refreshes
+    if (merge.ok) {
+      const r = await fetch(`${base}/api/v1/plans`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ by: 'someone else', operations: [{ op: 'split', grid: sg.code, line: ll }] }) });
+      const id = (await r.json()).plan_id;
+      const a = await fetch(`${base}/api/v1/plans/${id}/apply`, { method: 'POST' });
+      assert(a.status === 200, `apply of the split: ${a.status}`);
+      await page.click('#plan-apply');
+      await page.waitForSelector('#planner .msg.error', { timeout: 10000 });
+      const st = await page.evaluate(() => window.__wangge.plannerApply);
+      assert(st.status === 412, `apply of a stale plan answered ${st.status}`);
+      assert(!(await page.$('#plan-apply')), 'a stale preview can still be applied');
+      await shot('16-planner-stale');
+    }
     await page.click('#modes button[data-mode="command"]');
   });
 
