@@ -706,10 +706,10 @@ const planner = new Planner({
   map,
   hook,
   highlight: (code) => setSelectionFilters(code ? 'grid' : null, code ?? '', -1),
-  // Not at once: the server raises a layer's tile version a moment before
-  // it evicts the tiles (tiles.Service.Changed), and a tile fetched in
-  // between is the old one under the new, immutable URL. A second later
-  // (as after grid.changed) the new version is settled.
+  // Not at once: refreshed right on the apply's answer, the map was seen
+  // (2 runs of 3) to get the old parcels under the new version's immutable
+  // URL, a race on the server not pinned down yet. A second later (as
+  // after grid.changed) it was right in every run.
   refresh: () => refreshSoon(),
   panel: () => {
     $('#panel').hidden = false;
