@@ -706,10 +706,12 @@ const planner = new Planner({
   map,
   hook,
   highlight: (code) => setSelectionFilters(code ? 'grid' : null, code ?? '', -1),
-  // Not at once: refreshed right on the apply's answer, the map was seen
-  // (2 runs of 3) to get the old parcels under the new version's immutable
-  // URL, a race on the server not pinned down yet. A second later (as
-  // after grid.changed) it was right in every run.
+  // Not at once: refreshed right on the apply's answer, the map kept the
+  // old parcels in 2 runs of 3 although the server's tiles at the new
+  // version were right (checked 15 of 15). Likely the planner's own paint
+  // change (a reload of the parcels from the worker's copy) racing the
+  // setTiles reload. A second later (as after grid.changed) it was right
+  // in every run.
   refresh: () => refreshSoon(),
   panel: () => {
     $('#panel').hidden = false;
