@@ -714,6 +714,31 @@ async function main() {
       return [q.x, q.y];
     }), ll);
     await page.click('#planner .tools button[data-tool="split"]');
+    // first a line beside the grid: refused, its problem circled on the map
+    const beside = await page.evaluate((c) => {
+      const m = window.__wangge.map;
+      const x = c[0] - (c[2] - c[0]) * 0.02;
+      return [0.6, 0.3].map((f) => {
+        const q = m.project([x, c[1] + f * (c[3] - c[1])]);
+        return [Math.max(q.x, 285), q.y];
+      });
+    }, sg.box);
+    await page.mouse.click(beside[0][0], beside[0][1]);
+    await page.mouse.dblclick(beside[1][0], beside[1][1]);
+    await page.waitForSelector('#plan-result[data-ok="0"] ul.problems li', { timeout: 10000 });
+    const refused = await page.evaluate(() => window.__wangge.plannerPreview.problems);
+    const near = refused.find((p) => p.near)?.near;
+    if (near) {
+      await idle(page);
+      const drawn = await page.evaluate((near) => {
+        const m = window.__wangge.map;
+        const q = m.project(near);
+        return m.queryRenderedFeatures([[q.x - 3, q.y - 3], [q.x + 3, q.y + 3]], { layers: ['plan-problems'] }).length;
+      }, near);
+      assert(drawn > 0, `problem at ${near} not drawn on the map`);
+    }
+    timings.plannerRefused = refused.map((p) => p.rule);
+    await shot('14-planner-problem');
     await page.mouse.click(line[0][0], line[0][1]);
     await page.mouse.dblclick(line[1][0], line[1][1]);
     await page.waitForSelector('#plan-result', { timeout: 10000 });
@@ -724,7 +749,7 @@ async function main() {
     else assert(split.problems.length && (await page.$$('#plan-result ul.problems li')).length === split.problems.length, 'refused split shows no problems');
     timings.plannerSplit = split.ok ? split.grids.map((g) => [g.code, g.action, g.households.after]) : split.problems.map((p) => p.rule);
     await idle(page);
-    await shot('14-planner-split');
+    await shot('14-planner-split-preview');
     // merge: click a neighbour of the same community
     await page.click('#plan-clear');
     await page.click('#planner .tools button[data-tool="merge"]');
