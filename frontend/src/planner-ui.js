@@ -5,10 +5,11 @@
 // (the same refresh the stream's grid.changed triggers).
 import { t, formatNumber } from './i18n.js';
 import { api, fetchJSON } from './urls.js';
-import { PlanDraft, LineDraw, previewRows, problemsGeoJSON, previewGeoJSON, neighbours, MOVE_KEYS } from './planner.js';
+import { PlanDraft, LineDraw, closeRing, previewRows, problemsGeoJSON, previewGeoJSON, neighbours, MOVE_KEYS } from './planner.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
-const TOOLS = ['reassign', 'merge', 'split'];
+const TOOLS = ['reassign', 'merge', 'split', 'draw'];
+const DRAWING = new Set(['split', 'draw']);
 
 async function postJSON(url, body) {
   const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
@@ -116,9 +117,14 @@ export class Planner {
   }
 
   setTool(tool) {
+    // an unfinished line or outline does not carry over to another tool
+    if (tool !== this.tool && !this.line.done) {
+      this.line.reset();
+      this.setData('plan-draw', EMPTY);
+    }
     this.tool = tool;
-    // a double click ends the split line instead of zooming
-    if (tool === 'split' && this.grid) this.map.doubleClickZoom.disable();
+    // a double click ends the line or outline instead of zooming
+    if (DRAWING.has(tool) && this.grid) this.map.doubleClickZoom.disable();
     else this.map.doubleClickZoom.enable();
   }
 
@@ -168,28 +174,33 @@ export class Planner {
       this.draft.mergeWith = code;
       this.changed();
       this.runPreview();
-    } else if (this.tool === 'split') {
+    } else if (DRAWING.has(this.tool)) {
       this.line.add([e.lngLat.lng, e.lngLat.lat]);
-      this.draft.line = null;
-      this.setData('plan-draw', this.line.geojson());
+      if (this.tool === 'split') this.draft.line = null;
+      else this.draft.boundary = null;
+      this.setData('plan-draw', this.line.geojson(null, { closed: this.tool === 'draw' }));
       this.changed();
     }
   }
 
   dblclick(e) {
-    if (!this.grid || this.tool !== 'split') return;
+    if (!this.grid || !DRAWING.has(this.tool)) return;
     e.preventDefault();
+    const draw = this.tool === 'draw';
     const line = this.line.finish([e.lngLat.lng, e.lngLat.lat]);
-    this.setData('plan-draw', this.line.geojson());
-    if (!line) return;
-    this.draft.line = line;
+    const ring = draw ? closeRing(line) : null;
+    if (draw && line && !ring) this.line.done = false; // an outline needs three points
+    this.setData('plan-draw', this.line.geojson(null, { closed: draw }));
+    if (!line || (draw && !ring)) return;
+    if (draw) this.draft.boundary = ring;
+    else this.draft.line = line;
     this.changed();
     this.runPreview();
   }
 
   mousemove(e) {
-    if (this.grid && this.tool === 'split' && this.line.points.length && !this.line.done) {
-      this.setData('plan-draw', this.line.geojson([e.lngLat.lng, e.lngLat.lat]));
+    if (this.grid && DRAWING.has(this.tool) && this.line.points.length && !this.line.done) {
+      this.setData('plan-draw', this.line.geojson([e.lngLat.lng, e.lngLat.lat], { closed: this.tool === 'draw' }));
     }
   }
 

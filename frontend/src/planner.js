@@ -13,6 +13,7 @@ export class PlanDraft {
     this.outTo = '';
     this.mergeWith = ''; // a neighbour that joins the grid
     this.line = null; // a finished split line [[lon, lat], …]
+    this.boundary = null; // a redrawn outline, closed
   }
 
   // toggle picks a parcel, or unpicks it when picked. A parcel of the
@@ -36,10 +37,11 @@ export class PlanDraft {
     this.picked.clear();
     this.mergeWith = '';
     this.line = null;
+    this.boundary = null;
   }
 
   get empty() {
-    return !this.picked.size && !this.mergeWith && !this.line;
+    return !this.picked.size && !this.mergeWith && !this.line && !this.boundary;
   }
 
   // ops are the plan's operations: one reassign into the grid, one out of
@@ -53,6 +55,7 @@ export class PlanDraft {
     if (out.length && this.outTo) ops.push({ op: 'reassign', parcels: out.sort((a, b) => a - b), to: this.outTo });
     if (this.mergeWith) ops.push({ op: 'merge', to: this.grid, from: this.mergeWith });
     if (this.line && this.line.length >= 2) ops.push({ op: 'split', grid: this.grid, line: this.line.map(([x, y]) => [x, y]) });
+    if (this.boundary && this.boundary.length >= 4) ops.push({ op: 'draw', grid: this.grid, boundary: this.boundary.map(([x, y]) => [x, y]) });
     return ops;
   }
 
@@ -116,7 +119,17 @@ export function previewGeoJSON(preview) {
   return { type: 'FeatureCollection', features };
 }
 
-// LineDraw is the split line being drawn: clicks add points, a double
+// closeRing closes a drawn outline (first point repeated at the end);
+// null below three distinct points.
+export function closeRing(points) {
+  if (!points || points.length < 3) return null;
+  const ring = points.map(([x, y]) => [x, y]);
+  const [a, b] = [ring[0], ring[ring.length - 1]];
+  if (a[0] !== b[0] || a[1] !== b[1]) ring.push([a[0], a[1]]);
+  return ring.length >= 4 ? ring : null;
+}
+
+// LineDraw is the split line (or redrawn outline) being drawn: clicks add points, a double
 // click finishes (its two clicks arrive first and must not add points
 // twice at the same place).
 export class LineDraw {
@@ -149,8 +162,9 @@ export class LineDraw {
 
   // geojson draws the line and its vertices; hover extends an unfinished
   // line to the pointer.
-  geojson(hover) {
-    const pts = !this.done && hover && this.points.length ? [...this.points, hover] : this.points;
+  geojson(hover, { closed = false } = {}) {
+    let pts = !this.done && hover && this.points.length ? [...this.points, hover] : this.points;
+    if (closed && pts.length >= 3) pts = [...pts, pts[0]];
     const features = this.points.map((p) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: p }, properties: {} }));
     if (pts.length >= 2) features.push({ type: 'Feature', geometry: { type: 'LineString', coordinates: pts }, properties: { done: this.done } });
     return { type: 'FeatureCollection', features };

@@ -639,7 +639,7 @@ async function main() {
     await page.click('#modes button[data-mode="command"]');
   });
 
-  await step('planner: revert from the history, split by a drawn line, merge with a neighbour (previews)', async () => {
+  await step('planner: revert from the history; split by a drawn line, redraw, merge with a neighbour (previews); a stale apply', async () => {
     await page.click('#modes button[data-mode="planner"]');
     // the grid edited above: reselect it and revert to its first version
     const hist0 = await (await fetch(`${base}/api/v1/grids/${grid}/history`)).json();
@@ -750,6 +750,28 @@ async function main() {
     timings.plannerSplit = split.ok ? split.grids.map((g) => [g.code, g.action, g.households.after]) : split.problems.map((p) => p.rule);
     await idle(page);
     await shot('14-planner-split-preview');
+    // redraw: an outline clicked point by point, closed by a double click
+    await page.click('#plan-clear');
+    await page.click('#planner .tools button[data-tool="draw"]');
+    const ring = await page.evaluate((c) => {
+      const m = window.__wangge.map;
+      const at = (fx, fy) => {
+        const q = m.project([c[0] + fx * (c[2] - c[0]), c[1] + fy * (c[3] - c[1])]);
+        return [q.x, q.y];
+      };
+      return [at(0.1, 0.1), at(0.9, 0.1), at(0.9, 0.9), at(0.1, 0.9)];
+    }, sg.box);
+    for (const [x, y] of ring.slice(0, 3)) await page.mouse.click(x, y);
+    await page.mouse.dblclick(ring[3][0], ring[3][1]);
+    await page.waitForSelector('#plan-result', { timeout: 10000 });
+    const drawOps = await page.evaluate(() => window.__wangge.planner.draft.ops());
+    const bnd = drawOps[0]?.boundary ?? [];
+    assert(drawOps.length === 1 && drawOps[0].op === 'draw' && bnd.length === 5 && JSON.stringify(bnd[0]) === JSON.stringify(bnd[4]),
+      `draw ops ${JSON.stringify(drawOps)}`);
+    const drawn = await page.evaluate(() => window.__wangge.plannerPreview);
+    assert(drawn.ok ? drawn.grids.some((g) => g.code === sg.code) : drawn.problems.length > 0, `redraw preview ${JSON.stringify(drawn).slice(0, 300)}`);
+    timings.plannerDraw = drawn.ok ? drawn.grids.map((g) => [g.code, g.action, g.households.after]) : drawn.problems.map((p) => p.rule);
+    await shot('15-planner-redraw');
     // merge: click a neighbour of the same community
     await page.click('#plan-clear');
     await page.click('#planner .tools button[data-tool="merge"]');
@@ -775,7 +797,7 @@ async function main() {
     } else assert(merge.problems.length, 'refused merge shows no problems');
     timings.plannerMerge = merge.ok ? merge.grids.map((g) => [g.code, g.action, g.households.after]) : merge.problems.map((p) => p.rule);
     await idle(page);
-    await shot('15-planner-merge');
+    await shot('16-planner-merge');
     // someone applies the split meanwhile: applying the merge answers 412,
     // the panel says so and the map refreshes
     if (merge.ok) {
@@ -789,7 +811,7 @@ async function main() {
       const st = await page.evaluate(() => window.__wangge.plannerApply);
       assert(st.status === 412, `apply of a stale plan answered ${st.status}`);
       assert(!(await page.$('#plan-apply')), 'a stale preview can still be applied');
-      await shot('16-planner-stale');
+      await shot('17-planner-stale');
     }
     await page.click('#modes button[data-mode="command"]');
   });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { PlanDraft, bandPlace, bandColour, BAND_COLOURS, previewRows, problemsGeoJSON, previewGeoJSON, LineDraw, neighbours } from '../../src/planner.js';
+import { PlanDraft, closeRing, bandPlace, bandColour, BAND_COLOURS, previewRows, problemsGeoJSON, previewGeoJSON, LineDraw, neighbours } from '../../src/planner.js';
 
 const G = '500103001001001';
 const N = '500103001001002';
@@ -45,6 +45,27 @@ describe('PlanDraft', () => {
     expect(d.ops()).toEqual([{ op: 'split', grid: G, line: [[106.5, 29.5], [106.6, 29.6]] }]);
     d.line = [[106.5, 29.5]];
     expect(d.ops()).toEqual([]);
+  });
+});
+
+describe('redraw', () => {
+  it('an outline of three points or more is closed into a draw operation', () => {
+    expect(closeRing([[0, 0], [1, 0]])).toBe(null);
+    expect(closeRing([[0, 0], [1, 0], [1, 1]])).toEqual([[0, 0], [1, 0], [1, 1], [0, 0]]);
+    expect(closeRing([[0, 0], [1, 0], [1, 1], [0, 0]])).toEqual([[0, 0], [1, 0], [1, 1], [0, 0]]);
+    const d = new PlanDraft(G);
+    d.boundary = closeRing([[0, 0], [1, 0], [1, 1]]);
+    expect(d.empty).toBe(false);
+    expect(d.ops()).toEqual([{ op: 'draw', grid: G, boundary: [[0, 0], [1, 0], [1, 1], [0, 0]] }]);
+    d.clear();
+    expect(d.empty).toBe(true);
+  });
+  it('the drawn outline is shown closed', () => {
+    const l = new LineDraw();
+    l.add([0, 0]);
+    l.add([1, 0]);
+    const fc = l.geojson([1, 1], { closed: true });
+    expect(fc.features.at(-1).geometry.coordinates).toEqual([[0, 0], [1, 0], [1, 1], [0, 0]]);
   });
 });
 
