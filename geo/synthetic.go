@@ -121,3 +121,21 @@ func weighted(rng *rand.Rand, w []float64) int {
 	}
 	return len(w) - 1
 }
+
+// SyntheticQueries is n k=5 nearest-responder queries for benchmarks: 70%
+// near a responder of rs (dense places), 30% anywhere in the Chongqing
+// bbox (sparse places), from a fixed seed.
+func SyntheticQueries(rs []Responder, n int) []Query {
+	rng := rand.New(rand.NewPCG(2, 2))
+	b := ChongqingBBox
+	qs := make([]Query, n)
+	for i := range qs {
+		if rng.IntN(10) < 7 {
+			r := rs[rng.IntN(len(rs))]
+			qs[i] = Query{Lon: r.Lon + rng.NormFloat64()*0.02, Lat: r.Lat + rng.NormFloat64()*0.02, K: 5}
+		} else {
+			qs[i] = Query{Lon: b[0] + rng.Float64()*(b[2]-b[0]), Lat: b[1] + rng.Float64()*(b[3]-b[1]), K: 5}
+		}
+	}
+	return qs
+}

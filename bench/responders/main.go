@@ -75,7 +75,7 @@ func run(n, queries, updates, clients int, dur time.Duration) error {
 		return err
 	}
 	fmt.Printf("index loaded from PostGIS in %v (%d responders)\n", time.Since(t0).Round(time.Millisecond), live.Index.Len())
-	qs := queryMix(rs, 20_000)
+	qs := geo.SyntheticQueries(rs, 20_000)
 	if err := checkSame(ctx, live, db, qs[:300]); err != nil {
 		return err
 	}

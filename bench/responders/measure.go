@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"runtime"
 	"sync"
@@ -15,23 +14,6 @@ import (
 	"github.com/wangge/wangge/geo"
 	"github.com/wangge/wangge/postgis"
 )
-
-// queryMix is n k=5 queries: 70% near a responder (dense places), 30%
-// anywhere in the Chongqing bbox (sparse places), fixed seed.
-func queryMix(rs []geo.Responder, n int) []geo.Query {
-	rng := rand.New(rand.NewPCG(2, 2))
-	b := geo.ChongqingBBox
-	qs := make([]geo.Query, n)
-	for i := range qs {
-		if rng.IntN(10) < 7 {
-			r := rs[rng.IntN(len(rs))]
-			qs[i] = geo.Query{Lon: r.Lon + rng.NormFloat64()*0.02, Lat: r.Lat + rng.NormFloat64()*0.02, K: 5}
-		} else {
-			qs[i] = geo.Query{Lon: b[0] + rng.Float64()*(b[2]-b[0]), Lat: b[1] + rng.Float64()*(b[3]-b[1]), K: 5}
-		}
-	}
-	return qs
-}
 
 // inProcess reports single-goroutine latency percentiles and the
 // all-cores throughput of Index.Nearest, unfiltered and filtered.
