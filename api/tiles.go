@@ -43,16 +43,17 @@ func (s *Server) tile(c *gin.Context) {
 		fail(c, s.log, err)
 		return
 	}
+	// Canonical keys assigned directly: this runs for every cached tile.
 	h := c.Writer.Header()
-	h.Set("ETag", tile.ETag)
-	h.Set("Vary", "Accept-Encoding")
-	h.Set("Access-Control-Allow-Origin", "*")
+	h["Etag"] = []string{tile.ETag}
+	h["Vary"] = varyEncoding
+	h["Access-Control-Allow-Origin"] = anyOrigin
 	// A URL carrying the current data version never changes; anything else
 	// must be revalidated (cheap: 304 by ETag).
-	if c.Query("v") == strconv.FormatInt(s.tiles.Version(src), 10) {
-		h.Set("Cache-Control", "public, max-age=86400, immutable")
+	if v, ok := c.GetQuery("v"); ok && v == strconv.FormatInt(s.tiles.Version(src), 10) {
+		h["Cache-Control"] = immutable
 	} else {
-		h.Set("Cache-Control", "no-cache")
+		h["Cache-Control"] = noCache
 	}
 	if match := c.GetHeader("If-None-Match"); match != "" && etagMatches(match, tile.ETag) {
 		c.Status(http.StatusNotModified)
@@ -64,13 +65,24 @@ func (s *Server) tile(c *gin.Context) {
 	}
 	body := tile.Gzip
 	if strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
-		h.Set("Content-Encoding", "gzip")
+		h["Content-Encoding"] = gzipEncoding
 	} else if body, err = tiles.Gunzip(tile.Gzip); err != nil {
 		fail(c, s.log, err)
 		return
 	}
-	c.Data(http.StatusOK, "application/vnd.mapbox-vector-tile", body)
+	h["Content-Type"] = mvtType
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.Write(body)
 }
+
+var (
+	varyEncoding = []string{"Accept-Encoding"}
+	anyOrigin    = []string{"*"}
+	immutable    = []string{"public, max-age=86400, immutable"}
+	noCache      = []string{"no-cache"}
+	gzipEncoding = []string{"gzip"}
+	mvtType      = []string{"application/vnd.mapbox-vector-tile"}
+)
 
 func etagMatches(header, etag string) bool {
 	for _, m := range strings.Split(header, ",") {

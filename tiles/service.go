@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -90,7 +91,7 @@ func (s *Service) Version(src Source) int64 {
 // Get returns a tile from the cache, or renders it once however many
 // callers ask at the same moment.
 func (s *Service) Get(ctx context.Context, src Source, t TileID, f Filter) (Tile, bool, error) {
-	key := fmt.Sprintf("%s/%s?%s", src.Name, t, FilterKey(f))
+	key := cacheKey(src.Name, t, FilterKey(f))
 	if e, ok := s.cache.get(key); ok {
 		return Tile{Gzip: e.gz, ETag: e.etag, Empty: e.gz == nil}, true, nil
 	}
@@ -131,6 +132,22 @@ func (s *Service) Get(ctx context.Context, src Source, t TileID, f Filter) (Tile
 		e := r.Val.(*entry)
 		return Tile{Gzip: e.gz, ETag: e.etag, Empty: e.gz == nil}, false, nil
 	}
+}
+
+// cacheKey is "source/z/x/y?filter", built without fmt: it is computed
+// for every request, cached or not.
+func cacheKey(source string, t TileID, filter string) string {
+	b := make([]byte, 0, len(source)+len(filter)+24)
+	b = append(b, source...)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(t.Z), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(t.X), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(t.Y), 10)
+	b = append(b, '?')
+	b = append(b, filter...)
+	return string(b)
 }
 
 // Changed applies a write to layer inside b at the given data version: it
