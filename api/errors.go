@@ -9,6 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/geo"
+	"github.com/wangge/wangge/postgis"
 )
 
 // errorBody is every error response: a reason a person can act on, a
@@ -33,6 +35,31 @@ var statusOf = []struct {
 	{wangge.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
 
+// answerOf is what an error answers: the one table above, the body
+// limit, and the typed errors that carry more for the client (allowed
+// actions, a plan's problems, the grids that changed) in extra.
+func answerOf(err error) (status int, code, msg string, extra gin.H) {
+	var te *wangge.TransitionError
+	var pe *geo.PlanError
+	var se *postgis.StaleError
+	switch {
+	case errors.As(err, &te):
+		return http.StatusConflict, "illegal_transition", te.Error(), gin.H{"allowed": te.Allowed, "status": te.Status, "tier": te.Tier}
+	case errors.As(err, &pe):
+		return http.StatusUnprocessableEntity, "plan_rejected", pe.Error(), gin.H{"problems": pe.Problems}
+	case errors.As(err, &se):
+		return http.StatusPreconditionFailed, "stale", se.Error(), gin.H{"changed": se.Changed}
+	case errors.Is(err, errTooLarge):
+		return http.StatusRequestEntityTooLarge, "too_large", err.Error(), nil
+	}
+	for _, m := range statusOf {
+		if errors.Is(err, m.err) {
+			return m.status, m.code, clientMessage(err), nil
+		}
+	}
+	return http.StatusInternalServerError, "internal", "internal error", nil
+}
+
 // fail answers with the status the error maps to. Client errors carry
 // their reason; server errors carry a generic message, the detail goes to
 // the log only (never SQL text to a client).
@@ -41,19 +68,21 @@ func fail(c *gin.Context, log *slog.Logger, err error) {
 		c.Abort() // the client went away: nothing to answer, nothing to log
 		return
 	}
-	for _, m := range statusOf {
-		if errors.Is(err, m.err) {
-			if m.status >= 500 {
-				log.Warn("request failed", "request_id", requestID(c), "err", err)
-				abortJSON(c, m.status, m.code, "service temporarily unavailable")
-				return
-			}
-			abortJSON(c, m.status, m.code, clientMessage(err))
-			return
-		}
+	status, code, msg, extra := answerOf(err)
+	switch {
+	case status == http.StatusInternalServerError:
+		log.Error("request failed", "request_id", requestID(c), "err", err)
+		msg = "internal error"
+	case status >= 500:
+		log.Warn("request failed", "request_id", requestID(c), "err", err)
+		msg = "service temporarily unavailable"
 	}
-	log.Error("request failed", "request_id", requestID(c), "err", err)
-	abortJSON(c, http.StatusInternalServerError, "internal", "internal error")
+	if extra == nil {
+		abortJSON(c, status, code, msg)
+		return
+	}
+	extra["error"], extra["code"], extra["request_id"] = msg, code, requestID(c)
+	c.AbortWithStatusJSON(status, extra)
 }
 
 // clientMessage prefers the precise InputError text over the wrapped chain,

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -61,22 +60,22 @@ type eventHandlers struct {
 func (h *eventHandlers) create(c *gin.Context) {
 	key := c.GetHeader("Idempotency-Key")
 	if err := checkIdemKey(key); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	var b eventBody
 	if err := decodeBody(c, &b); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	in, err := b.check()
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	e, created, err := h.record(c.Request.Context(), in, key)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	h.answerCreated(c, e, created, "Idempotent-Replayed")
@@ -110,12 +109,12 @@ func etag(v int32) string { return `"` + strconv.Itoa(int(v)) + `"` }
 func (h *eventHandlers) get(c *gin.Context) {
 	id, err := pathID(c)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	e, err := h.d.Store.Event(c.Request.Context(), id)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.Header("ETag", etag(e.Version))
@@ -126,12 +125,12 @@ func (h *eventHandlers) get(c *gin.Context) {
 func (h *eventHandlers) list(c *gin.Context) {
 	f, err := parseEventQuery(c.Request.URL.Query())
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	es, err := h.d.Store.Events(c.Request.Context(), f)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"events": es, "count": len(es)})
@@ -143,22 +142,22 @@ func (h *eventHandlers) list(c *gin.Context) {
 func (h *eventHandlers) transition(c *gin.Context) {
 	id, err := pathID(c)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	var b transitionBody
 	if err := decodeBody(c, &b); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	r, err := b.check(id, c.GetHeader("If-Match"))
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	e, err := h.d.Store.Transition(c.Request.Context(), r)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.Header("ETag", etag(e.Version))
@@ -177,15 +176,15 @@ type alarmBody struct {
 func (h *eventHandlers) alarm(c *gin.Context) {
 	var b alarmBody
 	if err := decodeBody(c, &b); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	if err := wangge.CheckText("device_id", b.DeviceID, 1, 100); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	if err := wangge.CheckText("note", b.Note, 0, 1000); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	window := h.d.AlarmWindow
@@ -195,24 +194,8 @@ func (h *eventHandlers) alarm(c *gin.Context) {
 	e, created, err := h.d.Store.RaiseAlarm(c.Request.Context(), postgis.Alarm{DeviceID: b.DeviceID,
 		Category: b.Category, Note: b.Note, Window: window, At: time.Now()})
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	h.answerCreated(c, e, created, "Alarm-Joined")
-}
-
-// fail answers a TransitionError with the allowed actions, the rest
-// through the one error table.
-func (h *eventHandlers) fail(c *gin.Context, err error) {
-	var te *wangge.TransitionError
-	if errors.As(err, &te) {
-		c.AbortWithStatusJSON(http.StatusConflict, gin.H{"error": te.Error(), "code": "illegal_transition",
-			"allowed": te.Allowed, "status": te.Status, "tier": te.Tier, "request_id": requestID(c)})
-		return
-	}
-	if errors.Is(err, errTooLarge) {
-		abortJSON(c, http.StatusRequestEntityTooLarge, "too_large", err.Error())
-		return
-	}
-	fail(c, h.log, err)
 }

@@ -63,7 +63,7 @@ func (h *queryHandlers) collections(c *gin.Context) {
 func (h *queryHandlers) collection(c *gin.Context) {
 	col, err := postgis.CollectionByID(c.Param("layer"))
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, collectionBody(c, col))
@@ -82,17 +82,17 @@ type featureCollectionJSON struct {
 func (h *queryHandlers) items(c *gin.Context) {
 	col, err := postgis.CollectionByID(c.Param("layer"))
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	q, err := parseItems(c.Request.URL.Query(), col)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	page, err := h.d.Features.Features(c.Request.Context(), q)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	out := featureCollectionJSON{Type: "FeatureCollection", Features: page.Features, NumberMatched: page.Matched,
@@ -131,12 +131,12 @@ func pageLinks(c *gin.Context, q postgis.FeatureQuery, matched int64) []link {
 func (h *queryHandlers) item(c *gin.Context) {
 	col, err := postgis.CollectionByID(c.Param("layer"))
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	f, err := h.d.Features.Feature(c.Request.Context(), col, c.Param("id"))
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	self := baseURL(c) + c.Request.URL.Path

@@ -33,7 +33,7 @@ type kpiBody struct {
 func (h *eventHandlers) kpi(c *gin.Context) {
 	region, days, err := parseKPIQuery(c.Query("region"), c.Query("window"))
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	now := time.Now().In(cityZone)
@@ -41,7 +41,7 @@ func (h *eventHandlers) kpi(c *gin.Context) {
 	from := today.AddDate(0, 0, 1-days) // the window includes today
 	w, t, err := h.d.KPI.KPI(c.Request.Context(), region, from, today, now)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, kpiBody{Region: region, WindowDays: days, GeneratedAt: now, Today: t, Window: w})

@@ -41,7 +41,7 @@ func (h *queryHandlers) locate(c *gin.Context) {
 	v := c.Request.URL.Query()
 	crs, err := geo.ParseCRS(v.Get("crs"))
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	engine := v.Get("engine")
@@ -51,21 +51,21 @@ func (h *queryHandlers) locate(c *gin.Context) {
 	case "index":
 	case "postgis":
 		if h.d.LocateSQL == nil {
-			h.fail(c, wangge.Invalid("engine", "the postgis engine is not available on this server"))
+			fail(c, h.log, wangge.Invalid("engine", "the postgis engine is not available on this server"))
 			return
 		}
 	default:
-		h.fail(c, wangge.Invalid("engine", "unknown engine %q (want index or postgis)", engine))
+		fail(c, h.log, wangge.Invalid("engine", "unknown engine %q (want index or postgis)", engine))
 		return
 	}
 	lon, err := coord(v, "lon", 180)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	lat, err := coord(v, "lat", 90)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	out := locateJSON{CRS: crs, Engine: engine}
@@ -73,7 +73,7 @@ func (h *queryHandlers) locate(c *gin.Context) {
 	if engine == "postgis" {
 		out.Located, err = h.d.LocateSQL.LocateSQL(c.Request.Context(), out.Lon, out.Lat)
 		if err != nil {
-			h.fail(c, err)
+			fail(c, h.log, err)
 			return
 		}
 		h.writeLocated(c, out, false)
@@ -81,7 +81,7 @@ func (h *queryHandlers) locate(c *gin.Context) {
 	}
 	var ok bool
 	if out.Located, ok = h.d.Locator.Locate(out.Lon, out.Lat); !ok {
-		h.fail(c, outsideErr(out.Lon, out.Lat))
+		fail(c, h.log, outsideErr(out.Lon, out.Lat))
 		return
 	}
 	h.writeLocated(c, out, true)
@@ -112,12 +112,12 @@ type batchJSON struct {
 func (h *queryHandlers) locateBatch(c *gin.Context) {
 	var b batchBody
 	if err := decodeBody(c, &b); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	crs, pts, err := b.check()
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	h.writeBatch(c, string(crs), h.d.Locator.LocateBatch(pts))

@@ -49,7 +49,7 @@ func (h *queryHandlers) writeLocated(c *gin.Context, out locateJSON, cache bool)
 		js, err = json.Marshal(out.Located)
 	}
 	if err != nil || len(js) < 2 {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	b := make([]byte, 0, 96+len(js))
@@ -104,7 +104,7 @@ func (h *queryHandlers) writeBatch(c *gin.Context, crs string, located []*postgi
 	for k, l := range order {
 		js, err := h.located.get(*l)
 		if err != nil {
-			h.fail(c, err)
+			fail(c, h.log, err)
 			return
 		}
 		if k > 0 {

@@ -1,11 +1,7 @@
 package api
 
 import (
-	"errors"
 	"log/slog"
-	"net/http"
-
-	"github.com/gin-gonic/gin"
 )
 
 // Query is what the read API behind the one-map needs: locate,
@@ -53,12 +49,4 @@ type queryHandlers struct {
 	log        *slog.Logger
 	statsCache *statsCache
 	located    locatedJSON
-}
-
-func (h *queryHandlers) fail(c *gin.Context, err error) {
-	if errors.Is(err, errTooLarge) {
-		abortJSON(c, http.StatusRequestEntityTooLarge, "too_large", err.Error())
-		return
-	}
-	fail(c, h.log, err)
 }

@@ -71,21 +71,7 @@ func answer(c *gin.Context, status int, format string, jsonDoc, xmlDoc any) {
 // o311Fail answers with the spec's error list and the status the error
 // maps to (the same table as the rest of the API).
 func (h *open311Handlers) fail(c *gin.Context, format string, err error) {
-	status, msg := http.StatusInternalServerError, "internal error"
-	var te *wangge.TransitionError
-	switch {
-	case errors.As(err, &te):
-		status, msg = http.StatusConflict, te.Error()
-	case errors.Is(err, errTooLarge):
-		status, msg = http.StatusRequestEntityTooLarge, err.Error()
-	default:
-		for _, m := range statusOf {
-			if errors.Is(err, m.err) {
-				status, msg = m.status, clientMessage(err)
-				break
-			}
-		}
-	}
+	status, _, msg, _ := answerOf(err)
 	if status >= 500 {
 		h.log.Error("open311 request failed", "request_id", requestID(c), "err", err)
 		msg = "internal error (request " + requestID(c) + ")"

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -51,17 +50,17 @@ type planHandlers struct {
 func (h *planHandlers) create(c *gin.Context) {
 	var b planBody
 	if err := decodeBody(c, &b); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	req, err := b.request()
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	p, err := h.d.Store.CreatePlan(c.Request.Context(), req, h.d.Rules)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.Header("Location", "/api/v1/plans/"+strconv.FormatInt(p.PlanID, 10))
@@ -72,12 +71,12 @@ func (h *planHandlers) create(c *gin.Context) {
 func (h *planHandlers) get(c *gin.Context) {
 	id, err := planID(c)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	p, err := h.d.Store.Plan(c.Request.Context(), id)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, p)
@@ -88,23 +87,23 @@ func (h *planHandlers) get(c *gin.Context) {
 func (h *planHandlers) apply(c *gin.Context) {
 	id, err := planID(c)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	var b applyBody
 	if c.Request.ContentLength != 0 {
 		if err := decodeBody(c, &b); err != nil {
-			h.fail(c, err)
+			fail(c, h.log, err)
 			return
 		}
 	}
 	if err := checkBy(b.By, true); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	p, err := h.d.Store.ApplyPlan(c.Request.Context(), id, b.By, h.d.Rules)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, p)
@@ -114,12 +113,12 @@ func (h *planHandlers) apply(c *gin.Context) {
 func (h *planHandlers) history(c *gin.Context) {
 	code := c.Param("code")
 	if !geo.IsGridCode(code) {
-		h.fail(c, wangge.Invalid("code", "%q is not a 15-digit grid code", code))
+		fail(c, h.log, wangge.Invalid("code", "%q is not a 15-digit grid code", code))
 		return
 	}
 	vs, err := h.d.Store.GridHistory(c.Request.Context(), code)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"code": code, "versions": vs})
@@ -130,42 +129,22 @@ func (h *planHandlers) history(c *gin.Context) {
 func (h *planHandlers) revert(c *gin.Context) {
 	code := c.Param("code")
 	if !geo.IsGridCode(code) {
-		h.fail(c, wangge.Invalid("code", "%q is not a 15-digit grid code", code))
+		fail(c, h.log, wangge.Invalid("code", "%q is not a 15-digit grid code", code))
 		return
 	}
 	var b revertBody
 	if err := decodeBody(c, &b); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	if err := b.check(); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	p, err := h.d.Store.RevertGrid(c.Request.Context(), code, b.Version, b.By, b.Reason, h.d.Rules)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, p)
-}
-
-// fail answers a refused plan with 422 and every problem (reason and
-// place), a stale one with 412 and the grids that changed; the rest goes
-// through the one error table.
-func (h *planHandlers) fail(c *gin.Context, err error) {
-	var pe *geo.PlanError
-	var se *postgis.StaleError
-	switch {
-	case errors.As(err, &pe):
-		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": pe.Error(), "code": "plan_rejected",
-			"problems": pe.Problems, "request_id": requestID(c)})
-	case errors.As(err, &se):
-		c.AbortWithStatusJSON(http.StatusPreconditionFailed, gin.H{"error": se.Error(), "code": "stale",
-			"changed": se.Changed, "request_id": requestID(c)})
-	case errors.Is(err, errTooLarge):
-		abortJSON(c, http.StatusRequestEntityTooLarge, "too_large", err.Error())
-	default:
-		fail(c, h.log, err)
-	}
 }

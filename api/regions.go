@@ -23,7 +23,7 @@ type RegionStore interface {
 func (h *queryHandlers) regions(c *gin.Context) {
 	ds, err := h.d.Regions.Districts(c.Request.Context())
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"level": "city", "children": ds})
@@ -34,17 +34,17 @@ func (h *queryHandlers) regions(c *gin.Context) {
 func (h *queryHandlers) region(c *gin.Context) {
 	code := c.Param("code")
 	if _, ok := wangge.LevelOf(code); !ok {
-		h.fail(c, wangge.Invalid("code", "a region code has 6 (district), 9 (street), 12 (community) or 15 (grid) digits, got %q", code))
+		fail(c, h.log, wangge.Invalid("code", "a region code has 6 (district), 9 (street), 12 (community) or 15 (grid) digits, got %q", code))
 		return
 	}
 	geometry, err := boolParam(c, "geometry")
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	d, err := h.d.Regions.Region(c.Request.Context(), code, geometry)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, d)
@@ -95,12 +95,12 @@ type buildingJSON struct {
 func (h *queryHandlers) building(c *gin.Context) {
 	id, err := pathID(c)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	b, err := h.d.Regions.Building(c.Request.Context(), id)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, maskBuilding(b, time.Now()))

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -63,7 +62,7 @@ type responderHandlers struct {
 func (h *responderHandlers) nearest(c *gin.Context) {
 	p, err := parseNearest(c.Request.URL.Query(), true)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	h.answer(c, p)
@@ -74,17 +73,17 @@ func (h *responderHandlers) nearest(c *gin.Context) {
 func (h *responderHandlers) eventResponders(c *gin.Context) {
 	id, err := pathID(c)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	p, err := parseNearest(c.Request.URL.Query(), false)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	place, err := h.d.Events.EventPlace(c.Request.Context(), id)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	p.q.Lon, p.q.Lat, p.crs = place.Lon, place.Lat, geo.WGS84
@@ -112,18 +111,10 @@ func (h *responderHandlers) answer(c *gin.Context, p nearestParams) {
 		search = &s
 	}
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, nearestBody(p, ms, search, time.Since(start)))
-}
-
-func (h *responderHandlers) fail(c *gin.Context, err error) {
-	if errors.Is(err, errTooLarge) {
-		abortJSON(c, http.StatusRequestEntityTooLarge, "too_large", err.Error())
-		return
-	}
-	fail(c, h.log, err)
 }
 
 // pathID reads the positive integer :id.

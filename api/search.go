@@ -24,7 +24,7 @@ func (h *queryHandlers) search(c *gin.Context) {
 	if s := c.Query("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > postgis.MaxSearchLimit {
-			h.fail(c, wangge.Invalid("limit", "limit must be an integer between 1 and %d, got %q", postgis.MaxSearchLimit, s))
+			fail(c, h.log, wangge.Invalid("limit", "limit must be an integer between 1 and %d, got %q", postgis.MaxSearchLimit, s))
 			return
 		}
 		limit = n
@@ -32,7 +32,7 @@ func (h *queryHandlers) search(c *gin.Context) {
 	q := c.Query("q")
 	hits, err := h.d.Search.Search(c.Request.Context(), q, limit)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	if hits == nil {

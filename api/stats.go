@@ -133,12 +133,12 @@ type statsJSON struct {
 func (h *queryHandlers) stats(c *gin.Context) {
 	level, metric := c.Query("level"), c.Query("metric")
 	if err := postgis.CheckStat(level, metric); err != nil { // before a cache key exists for it
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	e, hit, err := h.statsCache.get(c.Request.Context(), level, metric)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.Header("ETag", e.etag)

@@ -61,22 +61,22 @@ func unitBody(r geo.Responder) unitJSON {
 func (h *responderHandlers) putPosition(c *gin.Context) {
 	id, err := pathID(c)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	var b positionBody
 	if err := decodeBody(c, &b); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	lon, lat, status, err := b.check()
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	r, err := h.d.Units.MoveUnit(c.Request.Context(), id, lon, lat, status, *b.At)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, unitBody(r))
@@ -110,22 +110,22 @@ func (b positionBody) check() (lon, lat float64, status geo.Status, err error) {
 func (h *responderHandlers) putStatus(c *gin.Context) {
 	id, err := pathID(c)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	var b statusBody
 	if err := decodeBody(c, &b); err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	change, err := b.check(id)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	r, err := h.d.Units.SetUnitStatus(c.Request.Context(), change)
 	if err != nil {
-		h.fail(c, err)
+		fail(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, unitBody(r))
