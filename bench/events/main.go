@@ -72,24 +72,12 @@ type replica struct {
 func run(c config) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		return fmt.Errorf("DATABASE_URL is not set")
-	}
-	dbURL, drop, err := benchkit.FreshDB(ctx, base, "wangge_bench_events", false)
-	if err != nil {
-		return err
-	}
-	defer drop()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := postgis.Open(ctx, dbURL, 8, 10*time.Second)
+	db, dbURL, cleanup, err := benchkit.Throwaway(ctx, "wangge_bench_events", 8, false, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, log); err != nil {
-		return err
-	}
+	defer cleanup()
 	t0 := time.Now()
 	if _, err := data.Seed(ctx, db, data.Options{Scale: c.scale, Seed: 1, Districts: []string{c.district}, Now: time.Now()}, log); err != nil {
 		return err

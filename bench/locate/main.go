@@ -104,18 +104,11 @@ func run(o options) error {
 	}
 	if o.seed || grids == 0 {
 		db.Close()
-		u, drop, err := benchkit.FreshDB(ctx, base, "wangge_bench_locate", false)
-		if err != nil {
+		var cleanup func()
+		if db, _, cleanup, err = benchkit.Throwaway(ctx, "wangge_bench_locate", 32, false, log); err != nil {
 			return err
 		}
-		defer drop()
-		if db, err = postgis.Open(ctx, u, 32, 10*time.Second); err != nil {
-			return err
-		}
-		defer db.Close()
-		if _, err := db.Migrate(ctx, log); err != nil {
-			return err
-		}
+		defer cleanup()
 		opts := data.Options{Scale: o.scale, Seed: 42, Now: time.Now()}
 		if o.districts != "" {
 			opts.Districts = strings.Split(o.districts, ",")

@@ -56,24 +56,12 @@ type bench struct {
 
 func run(scale float64, districts []string, n int, keep bool) error {
 	ctx := context.Background()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		return fmt.Errorf("DATABASE_URL is not set")
-	}
-	dbURL, drop, err := benchkit.FreshDB(ctx, base, "wangge_bench_plans", keep)
-	if err != nil {
-		return err
-	}
-	defer drop()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := postgis.Open(ctx, dbURL, 8, 10*time.Second)
+	db, _, cleanup, err := benchkit.Throwaway(ctx, "wangge_bench_plans", 8, keep, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, log); err != nil {
-		return err
-	}
+	defer cleanup()
 	t0 := time.Now()
 	st, err := data.Seed(ctx, db, data.Options{Scale: scale, Seed: 1, Districts: districts, Now: time.Now()}, log)
 	if err != nil {

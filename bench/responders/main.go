@@ -43,24 +43,12 @@ func main() {
 func run(n, queries, updates, clients int, dur time.Duration) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		return fmt.Errorf("DATABASE_URL is not set")
-	}
-	dbURL, drop, err := benchkit.FreshDB(ctx, base, "wangge_bench_responders", false)
-	if err != nil {
-		return err
-	}
-	defer drop()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := postgis.Open(ctx, dbURL, 32, 10*time.Second)
+	db, _, cleanup, err := benchkit.Throwaway(ctx, "wangge_bench_responders", 32, false, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, log); err != nil {
-		return err
-	}
+	defer cleanup()
 	rs := geo.SyntheticResponders(1, n)
 	t0 := time.Now()
 	if err := db.SeedSyntheticResponders(ctx, rs); err != nil {

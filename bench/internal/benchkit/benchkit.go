@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wangge/wangge/postgis"
 )
 
 // FreshDB creates an empty database named prefix_<random> next to base
@@ -46,6 +50,30 @@ func FreshDB(ctx context.Context, base, prefix string, keep bool) (string, func(
 		}
 		admin.Close(context.Background())
 	}, nil
+}
+
+// Throwaway is FreshDB next to DATABASE_URL, opened with a pool of conns
+// and migrated: what every bench starts from. cleanup closes the pool and
+// drops (or keeps) the database.
+func Throwaway(ctx context.Context, prefix string, conns int32, keep bool, log *slog.Logger) (db *postgis.DB, dbURL string, cleanup func(), err error) {
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		return nil, "", nil, fmt.Errorf("DATABASE_URL is not set (DATABASE_URL=$(bin/wangge db url))")
+	}
+	dbURL, drop, err := FreshDB(ctx, base, prefix, keep)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if db, err = postgis.Open(ctx, dbURL, conns, 10*time.Second); err != nil {
+		drop()
+		return nil, "", nil, err
+	}
+	if _, err := db.Migrate(ctx, log); err != nil {
+		db.Close()
+		drop()
+		return nil, "", nil, err
+	}
+	return db, dbURL, func() { db.Close(); drop() }, nil
 }
 
 // Parallel runs f(0..n-1) on GOMAXPROCS goroutines and returns calls/s.
