@@ -69,9 +69,6 @@ func NewMVTCountLayer(name string, z, x, y uint32, cellPx float64) *MVTLayer {
 	return l
 }
 
-// Len is the number of features added so far.
-func (l *MVTLayer) Len() int { return len(l.features) }
-
 // Prop is one attribute; Value is int64, float64, string or bool (nil
 // values are left out, as ST_AsMVT does).
 type Prop struct {
@@ -350,7 +347,7 @@ func (l *MVTLayer) encodeGeom(g orb.Geometry) (int, []uint32) {
 	if typ == 0 || len(e.out) == 0 {
 		return 0, nil
 	}
-	return typ, append([]uint32(nil), e.out...)
+	return typ, e.out // the layer's scratch: valid until the next feature
 }
 
 type ipt struct{ x, y int32 }

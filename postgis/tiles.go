@@ -28,14 +28,13 @@ const eventWhere = ` AND ($4::text[] IS NULL OR status = ANY($4)) AND ($5::text[
 // Every layer returns its rows with the geometry as WKB, drawn into MVT in
 // Go (geo.MVTLayer: projected, clipped, simplified to a pixel, or counted
 // per cell); all layers of a composite tile go in one batch. $1..$3 are
-// z, x, y and $4..$7 the event filter. No
-// text of a request ever enters it.
-const (
-	tileBox = `ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0/4096), 4326)`
-	// Rows in a fixed order make the same data give the same bytes (and
-	// ETag) on every replica, whatever plan or synchronized scan ran.
-	byID = ` ORDER BY id`
-)
+// z, x, y and $4..$7 the event filter. No text of a request ever enters
+// it.
+var tileBox = fmt.Sprintf(`ST_Transform(ST_TileEnvelope($1, $2, $3, margin => %d.0/%d), 4326)`, geo.MVTBuffer, geo.MVTExtent)
+
+// Rows in a fixed order make the same data give the same bytes (and ETag)
+// on every replica, whatever plan or synchronized scan ran.
+const byID = ` ORDER BY id`
 
 var tileLayerSQL = map[string]string{
 	// Outlines: geomCol picks the generalised copy for the zoom (migration
@@ -82,6 +81,19 @@ func geomCol(z uint32) string {
 	return "geom"
 }
 
+// tileSQLByCol holds each layer's statement per outline column, built once
+// rather than on every render.
+var tileSQLByCol = func() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, col := range []string{"geom_lo", "geom_mid", "geom"} {
+		out[col] = map[string]string{}
+		for l, q := range tileLayerSQL {
+			out[col][l] = strings.ReplaceAll(q, "{geom}", col)
+		}
+	}
+	return out
+}()
+
 // RenderTile draws the named layers of tile z/x/y as one MVT (empty when
 // no feature falls in it): one statement per layer, sent in one batch.
 // The filter applies to the events layer only.
@@ -90,11 +102,10 @@ func (db *DB) RenderTile(ctx context.Context, layers []string, z, x, y uint32, f
 	eventArgs := append(args[:3:3], nullIfEmpty(f.Statuses), nullIfEmpty(f.Categories), nullIfZero(f.Since), nullIfZero(f.Until))
 	b := &pgx.Batch{}
 	for _, l := range layers {
-		q, ok := tileLayerSQL[l]
+		q, ok := tileSQLByCol[geomCol(z)][l]
 		if !ok {
 			return nil, fmt.Errorf("postgis: no tile layer %q", l)
 		}
-		q = strings.ReplaceAll(q, "{geom}", geomCol(z))
 		if l == "events" {
 			b.Queue(q, eventArgs...)
 		} else {
