@@ -47,16 +47,16 @@ type open311Handlers struct {
 }
 
 // splitFormat reads "name.json" / "name.xml"; JSON when no extension.
-func splitFormat(s string) (name, format string, ok bool) {
+func splitFormat(s string) (name, format string, err error) {
 	switch {
 	case strings.HasSuffix(s, ".json"):
-		return strings.TrimSuffix(s, ".json"), "json", true
+		return strings.TrimSuffix(s, ".json"), "json", nil
 	case strings.HasSuffix(s, ".xml"):
-		return strings.TrimSuffix(s, ".xml"), "xml", true
+		return strings.TrimSuffix(s, ".xml"), "xml", nil
 	case !strings.Contains(s, "."):
-		return s, "json", true
+		return s, "json", nil
 	}
-	return s, "", false
+	return s, "json", wangge.Invalid("format", "only .json and .xml are served") // errors answer in JSON then
 }
 
 // answer writes a document (JSON) or its XML wrapper.
@@ -83,9 +83,9 @@ func (h *open311Handlers) fail(c *gin.Context, format string, err error) {
 
 // document: GET discovery, services, requests (.json | .xml).
 func (h *open311Handlers) document(c *gin.Context) {
-	name, format, ok := splitFormat(c.Param("doc"))
-	if !ok {
-		h.fail(c, "json", wangge.Invalid("format", "only .json and .xml are served"))
+	name, format, err := splitFormat(c.Param("doc"))
+	if err != nil {
+		h.fail(c, format, err)
 		return
 	}
 	switch name {
@@ -144,9 +144,9 @@ func (h *open311Handlers) services(c *gin.Context, format string) {
 
 // service: GET services/{code} — the definition; no extra attributes.
 func (h *open311Handlers) service(c *gin.Context) {
-	code, format, ok := splitFormat(c.Param("code"))
-	if !ok {
-		h.fail(c, "json", wangge.Invalid("format", "only .json and .xml are served"))
+	code, format, err := splitFormat(c.Param("code"))
+	if err != nil {
+		h.fail(c, format, err)
 		return
 	}
 	m, _, err := h.categories(c.Request.Context())
@@ -214,9 +214,9 @@ func (h *open311Handlers) request(c *gin.Context) {
 // token: GET tokens/{token}. Requests get their id at once, so a token is
 // only ever "ev-{id}", answered for clients that poll tokens anyway.
 func (h *open311Handlers) token(c *gin.Context) {
-	tok, format, ok := splitFormat(c.Param("token"))
-	if !ok {
-		h.fail(c, "json", wangge.Invalid("format", "only .json and .xml are served"))
+	tok, format, err := splitFormat(c.Param("token"))
+	if err != nil {
+		h.fail(c, format, err)
 		return
 	}
 	id, err := strconv.ParseInt(strings.TrimPrefix(tok, "ev-"), 10, 64)
@@ -234,8 +234,8 @@ func (h *open311Handlers) token(c *gin.Context) {
 
 // post: POST requests (form-encoded, with api_key).
 func (h *open311Handlers) post(c *gin.Context) {
-	name, format, ok := splitFormat(c.Param("doc"))
-	if !ok || name != "requests" {
+	name, format, ferr := splitFormat(c.Param("doc"))
+	if ferr != nil || name != "requests" {
 		h.fail(c, "json", fmt.Errorf("POST goes to requests.json or requests.xml: %w", wangge.ErrNotFound))
 		return
 	}

@@ -72,9 +72,9 @@ func parseO311Query(get func(string) string, now time.Time) (postgis.EventQuery,
 
 // o311ID reads "{id}.json" / "{id}.xml".
 func o311ID(s string) (int64, string, error) {
-	name, format, ok := splitFormat(s)
-	if !ok {
-		return 0, "json", wangge.Invalid("format", "only .json and .xml are served")
+	name, format, err := splitFormat(s)
+	if err != nil {
+		return 0, format, err
 	}
 	id, err := strconv.ParseInt(name, 10, 64)
 	if err != nil || id < 1 {
