@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wangge/wangge/api"
+	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/tiles"
 )
@@ -95,8 +95,7 @@ func (r result) row() string {
 	if len(r.lat) == 0 {
 		return fmt.Sprintf("%9s %8s %8s %9s", "-", "-", "-", "-")
 	}
-	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
-	q := func(p float64) time.Duration { return r.lat[int(p*float64(len(r.lat)-1))] }
+	q := func(p float64) time.Duration { return benchkit.Pct(r.lat, p) }
 	return fmt.Sprintf("%9.1f %8s %8s %9d", r.rate(), q(0.5).Round(10*time.Microsecond), q(0.99).Round(10*time.Microsecond), r.bytes/int64(len(r.lat)))
 }
 
