@@ -71,6 +71,9 @@ func (s *Server) tile(c *gin.Context) {
 		return
 	}
 	h["Content-Type"] = mvtType
+	// A known length spares the chunked framing net/http falls back to
+	// for bodies over 2 KB, and lets clients size their buffers.
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	c.Status(http.StatusOK)
 	_, _ = c.Writer.Write(body)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,6 +106,11 @@ func TestTileCachingHeaders(t *testing.T) {
 	plain := get(url, nil)
 	if plain.Code != 200 || plain.Header().Get("Content-Encoding") != "" || plain.Body.Len() <= 0 {
 		t.Fatalf("plain fetch: %d %v", plain.Code, plain.Header())
+	}
+	for _, w := range []*httptest.ResponseRecorder{gz, plain} {
+		if cl := w.Header().Get("Content-Length"); cl != strconv.Itoa(w.Body.Len()) {
+			t.Fatalf("Content-Length %q for a %d-byte body", cl, w.Body.Len())
+		}
 	}
 	etag := gz.Header().Get("ETag")
 	if nm := get(url, map[string]string{"If-None-Match": etag}); nm.Code != 304 || nm.Body.Len() != 0 {

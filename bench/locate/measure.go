@@ -135,13 +135,13 @@ func (p phase) qps() float64 { return float64(p.n) / p.elapsed.Seconds() }
 func locateRequests(addr, engine string, pts []orb.Point) [][]byte {
 	reqs := make([][]byte, min(len(pts), 20_000))
 	for i := range reqs {
-		reqs[i] = getRequest(addr, fmt.Sprintf("/api/v1/locate?lon=%v&lat=%v&engine=%s", pts[i][0], pts[i][1], engine))
+		reqs[i] = benchkit.GetRequest(addr, fmt.Sprintf("/api/v1/locate?lon=%v&lat=%v&engine=%s", pts[i][0], pts[i][1], engine))
 	}
 	return reqs
 }
 
 // httpPhase drives GET /api/v1/locate with clients concurrent keep-alive
-// connections (rawConn) for dur, starting at request offset from.
+// connections (benchkit.RawConn) for dur, starting at request offset from.
 func httpPhase(addr string, reqs [][]byte, from, clients int, dur time.Duration) phase {
 	var (
 		mu       sync.Mutex
@@ -155,16 +155,16 @@ func httpPhase(addr string, reqs [][]byte, from, clients int, dur time.Duration)
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			rc, err := dialRaw(addr)
+			rc, err := benchkit.DialRaw(addr)
 			if err != nil {
 				errs.Add(1)
 				return
 			}
-			defer rc.close()
+			defer rc.Close()
 			ds := make([]time.Duration, 0, 1<<12)
 			for i := from + c; time.Now().Before(deadline); i += clients {
 				s := time.Now()
-				status, err := rc.get(reqs[i%len(reqs)])
+				status, _, err := rc.Do(reqs[i%len(reqs)])
 				if err != nil {
 					errs.Add(1)
 					return
