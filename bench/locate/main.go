@@ -9,7 +9,9 @@
 //   - in process: Locate latency and throughput, LocateBatch points/s;
 //
 //   - HTTP: GET /api/v1/locate through one server, ?engine=index against
-//     ?engine=postgis, throughput and p50/p99;
+//     ?engine=postgis, throughput and p50/p99, and GET /healthz as the
+//     floor: a route that does nothing, whose rate over the PostGIS
+//     engine's bounds the ratio any locate could reach over HTTP here;
 //
 //   - batch: POST /api/v1/locate with 10,000 points against one SQL
 //     statement locating the same 10,000 points (unnest + ST_Covers).
