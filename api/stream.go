@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -124,12 +122,7 @@ func (s *Stream) Publish(ms []postgis.StreamMessage) {
 		if s.inRing[m.Seq] || m.Seq <= s.evicted {
 			continue // seen already (catch-up overlapping a notification)
 		}
-		raw, err := json.Marshal(m)
-		if err != nil {
-			continue
-		}
-		f := frame{seq: m.Seq, kind: m.Kind, region: m.Region, bbox: m.BBox,
-			bytes: fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", m.Seq, m.Kind, raw)}
+		f := frame{seq: m.Seq, kind: m.Kind, region: m.Region, bbox: m.BBox, bytes: appendFrame(nil, &m)}
 		s.push(f)
 		for sub := range s.subs {
 			if !sub.wants(&f) {
