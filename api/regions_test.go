@@ -26,7 +26,7 @@ func TestRegionRoutes(t *testing.T) {
 }
 
 // sqlCounts computes the figures of a region straight from the base
-// tables, written independently of postgis.RegionCounts (LIKE on the
+// tables, written independently of postgis.Region (LIKE on the
 // code prefix, one query per figure).
 func sqlCounts(t *testing.T, db *postgis.DB, code string) postgis.Counts {
 	t.Helper()

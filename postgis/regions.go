@@ -78,86 +78,82 @@ const (
 )
 
 // Region reads one region or grid with its parent, children and counts;
-// geometry adds its outline as GeoJSON.
+// geometry adds its outline as GeoJSON. The four statements go out as one
+// batch: one round trip for a drill-down click, not four.
 func (db *DB) Region(ctx context.Context, code string, geometry bool) (RegionDetail, error) {
 	level, ok := wangge.LevelOf(code)
 	if !ok {
 		return RegionDetail{}, wangge.Invalid("code", "a region code has 6, 9, 12 or 15 digits, got %q", code)
 	}
-	d, err := db.regionHead(ctx, code, level, geometry)
-	if err != nil {
-		return d, err
-	}
-	if d.Children, err = db.children(ctx, code, level); err != nil {
-		return d, err
-	}
-	if d.Counts, err = db.RegionCounts(ctx, code); err != nil {
-		return d, err
-	}
-	return d, nil
-}
-
-func (db *DB) regionHead(ctx context.Context, code string, level wangge.Level, geometry bool) (RegionDetail, error) {
-	d := RegionDetail{RegionNode: RegionNode{Code: code, Level: level}}
-	var (
-		geom *string
-		q    string
-	)
+	d := RegionDetail{RegionNode: RegionNode{Code: code, Level: level}, Children: []RegionNode{}}
+	b := &pgx.Batch{}
+	head := `SELECT name, kind, CASE WHEN $2 THEN ST_AsGeoJSON(geom, 7) END FROM regions WHERE code = $1`
 	if level == wangge.LevelGrid {
-		q = `SELECT name, '', CASE WHEN $2 THEN ST_AsGeoJSON(geom, 7) END FROM grids WHERE code = $1`
-	} else {
-		q = `SELECT name, kind, CASE WHEN $2 THEN ST_AsGeoJSON(geom, 7) END FROM regions WHERE code = $1`
+		head = `SELECT name, '', CASE WHEN $2 THEN ST_AsGeoJSON(geom, 7) END FROM grids WHERE code = $1`
 	}
-	err := db.Pool.QueryRow(ctx, q, code, geometry).Scan(&d.Name, &d.Kind, &geom)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return d, fmt.Errorf("postgis: region %s: %w", code, wangge.ErrNotFound)
-	}
-	if err != nil {
-		return d, fmt.Errorf("postgis: region %s: %w", code, err)
-	}
-	if geom != nil {
-		d.Geometry = json.RawMessage(*geom)
-	}
+	b.Queue(head, code, geometry).QueryRow(func(row pgx.Row) error {
+		var geom *string
+		err := row.Scan(&d.Name, &d.Kind, &geom)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("postgis: region %s: %w", code, wangge.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("postgis: region %s: %w", code, err)
+		}
+		if geom != nil {
+			d.Geometry = json.RawMessage(*geom)
+		}
+		return nil
+	})
 	if p := wangge.ParentCode(code); p != "" {
 		pl, _ := wangge.LevelOf(p)
 		d.Parent = &RegionNode{Code: p, Level: pl}
-		if err := db.Pool.QueryRow(ctx, `SELECT name FROM regions WHERE code = $1`, p).Scan(&d.Parent.Name); err != nil {
-			return d, fmt.Errorf("postgis: region %s parent: %w", code, err)
+		b.Queue(`SELECT name FROM regions WHERE code = $1`, p).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&d.Parent.Name); err != nil {
+				return fmt.Errorf("postgis: region %s parent: %w", code, err)
+			}
+			return nil
+		})
+	}
+	if q, child, ok := childrenSQL(level); ok {
+		b.Queue(q, code).Query(func(rows pgx.Rows) error {
+			var err error
+			d.Children, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (RegionNode, error) {
+				n := RegionNode{Level: child}
+				return n, row.Scan(&n.Code, &n.Name)
+			})
+			if err != nil {
+				return fmt.Errorf("postgis: children of %s: %w", code, err)
+			}
+			return nil
+		})
+	}
+	b.Queue(regionCountsSQL, code).QueryRow(func(row pgx.Row) error {
+		var err error
+		d.Counts, err = scanCounts(row, code)
+		return err
+	})
+	if err := db.Pool.SendBatch(ctx, b).Close(); err != nil {
+		if errors.Is(err, wangge.ErrNotFound) || errors.Is(err, context.Canceled) {
+			return d, err
 		}
+		return d, fmt.Errorf("postgis: region %s: %w", code, err)
 	}
 	return d, nil
 }
 
-// children lists the regions one level down (active grids under a
-// community; nothing under a grid), by code.
-func (db *DB) children(ctx context.Context, code string, level wangge.Level) ([]RegionNode, error) {
-	var (
-		q     string
-		child wangge.Level
-	)
+// childrenSQL lists the regions one level down (active grids under a
+// community), by code; ok is false under a grid, which has none.
+func childrenSQL(level wangge.Level) (q string, child wangge.Level, ok bool) {
 	switch level {
-	case wangge.LevelDistrict, wangge.LevelStreet:
-		q, child = `SELECT code, name FROM regions WHERE parent_code = $1 ORDER BY code`, wangge.LevelStreet
-		if level == wangge.LevelStreet {
-			child = wangge.LevelCommunity
-		}
+	case wangge.LevelDistrict:
+		return `SELECT code, name FROM regions WHERE parent_code = $1 ORDER BY code`, wangge.LevelStreet, true
+	case wangge.LevelStreet:
+		return `SELECT code, name FROM regions WHERE parent_code = $1 ORDER BY code`, wangge.LevelCommunity, true
 	case wangge.LevelCommunity:
-		q, child = `SELECT code, name FROM grids WHERE community_code = $1 AND status = 'active' ORDER BY code`, wangge.LevelGrid
-	default:
-		return []RegionNode{}, nil
+		return `SELECT code, name FROM grids WHERE community_code = $1 AND status = 'active' ORDER BY code`, wangge.LevelGrid, true
 	}
-	rows, err := db.Pool.Query(ctx, q, code)
-	if err != nil {
-		return nil, fmt.Errorf("postgis: children of %s: %w", code, err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (RegionNode, error) {
-		n := RegionNode{Level: child}
-		return n, row.Scan(&n.Code, &n.Name)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgis: children of %s: %w", code, err)
-	}
-	return out, nil
+	return "", "", false
 }
 
 // Districts lists the top of the hierarchy.
@@ -204,11 +200,12 @@ const regionCountsSQL = `SELECT
 		count(*) FILTER (WHERE status IN ` + openStatuses + ` AND deadline_at < now()) AS overdue
 		FROM events WHERE grid_code ` + inRange + `) e`
 
-// RegionCounts computes the one-map figures under a region or grid code.
-func (db *DB) RegionCounts(ctx context.Context, code string) (Counts, error) {
+// scanCounts reads the row of regionCountsSQL: the one-map figures under
+// a region or grid code.
+func scanCounts(row pgx.Row, code string) (Counts, error) {
 	c := Counts{}
 	var tags, cats, posts, units []byte
-	err := db.Pool.QueryRow(ctx, regionCountsSQL, code).Scan(&c.Residents, &tags, &c.Households, &c.Buildings,
+	err := row.Scan(&c.Residents, &tags, &c.Households, &c.Buildings,
 		&cats, &posts, &units, &c.Grids, &c.OpenEvents, &c.Events30d, &c.ClosureRate, &c.AvgHandlingMinutes, &c.Overdue)
 	if err != nil {
 		return c, fmt.Errorf("postgis: counts of %s: %w", code, err)
