@@ -150,6 +150,40 @@ export const dict = {
     objects: '部件',
     loading: '加载中…',
     error: '出错了',
+    'err.invalid': '请求无效',
+    'err.not_found': '未找到',
+    'err.conflict': '与当前状态冲突',
+    'err.stale': '数据已被他人修改，请刷新后重试',
+    'err.forbidden': '无权执行此操作',
+    'err.unavailable': '服务暂不可用，请稍后再试',
+    'err.too_large': '提交的内容过大',
+    'err.illegal_transition': '当前状态下不允许此操作',
+    'err.plan_rejected': '方案未通过校验',
+    'err.internal': '服务器内部错误',
+    'err.network': '网络连接失败',
+    'err.request': '请求编号',
+    'rule.empty': '网格将不再包含任何地块（请改用合并）',
+    'rule.empty_plan': '方案中没有任何操作',
+    'rule.code': '不是有效的15位网格编码',
+    'rule.community': '不在同一社区内（一个方案只能调整一个社区）',
+    'rule.shape': '操作不完整或格式有误',
+    'rule.coordinates': '坐标无效或超出范围',
+    'rule.self_intersection': '所画的线自相交',
+    'rule.retired_not_empty': '网格已并入其他网格，但仍有地块未移出',
+    'rule.disconnected': '网格将被分割成不相连的多块',
+    'rule.hole': '网格内将出现空洞',
+    'rule.min_area': '网格面积低于下限',
+    'rule.outside_community': '网格将超出所属社区',
+    'rule.unknown_grid': '不是本社区的网格',
+    'rule.retired': '网格已撤销或已在本方案中被合并',
+    'rule.not_adjacent': '两个网格不相邻',
+    'rule.no_cut': '分割线没有把网格一分为二（请从一侧边界画到另一侧）',
+    'rule.many_cuts': '分割线把网格切成了两块以上（只能穿过网格一次）',
+    'rule.codes': '本社区的网格编码已用完',
+    'rule.no_overlap': '新边界与网格没有重叠',
+    'rule.no_neighbour': '新边界外的部分地块没有相邻网格可以接收',
+    'rule.unknown_parcel': '地块不存在',
+    'rule.union_changed': '社区内地块的总面积将发生变化',
     'kind.police': '派出所/警力',
     'kind.fire': '消防',
     'kind.medical': '医疗',
@@ -308,6 +342,40 @@ export const dict = {
     objects: 'Components',
     loading: 'loading…',
     error: 'error',
+    'err.invalid': 'invalid request',
+    'err.not_found': 'not found',
+    'err.conflict': 'conflicts with the current state',
+    'err.stale': 'changed by someone else meanwhile: refresh and retry',
+    'err.forbidden': 'not allowed',
+    'err.unavailable': 'service temporarily unavailable, try again later',
+    'err.too_large': 'request too large',
+    'err.illegal_transition': 'not allowed in the current status',
+    'err.plan_rejected': 'the plan is refused',
+    'err.internal': 'internal server error',
+    'err.network': 'network error',
+    'err.request': 'request',
+    'rule.empty': 'the grid would be left without parcels (merge it instead)',
+    'rule.empty_plan': 'the plan has no operations',
+    'rule.code': 'not a 15-digit grid code',
+    'rule.community': 'outside the community being edited (a plan edits one community)',
+    'rule.shape': 'incomplete or malformed operation',
+    'rule.coordinates': 'invalid or out-of-range coordinates',
+    'rule.self_intersection': 'the drawn line crosses itself',
+    'rule.retired_not_empty': 'merged away but still holds parcels',
+    'rule.disconnected': 'the grid would fall apart into disconnected pieces',
+    'rule.hole': 'the grid would get a hole',
+    'rule.min_area': 'the grid would be smaller than the minimum area',
+    'rule.outside_community': 'the grid would reach outside its community',
+    'rule.unknown_grid': 'not a grid of this community',
+    'rule.retired': 'the grid is retired or merged away earlier in this plan',
+    'rule.not_adjacent': 'the two grids are not adjacent',
+    'rule.no_cut': 'the line does not cut the grid in two (draw it from edge to edge)',
+    'rule.many_cuts': 'the line cuts the grid into more than two pieces (cross it once)',
+    'rule.codes': 'the community has no grid codes left',
+    'rule.no_overlap': 'the new boundary does not overlap the grid',
+    'rule.no_neighbour': 'some parcels outside the new boundary have no neighbouring grid to go to',
+    'rule.unknown_parcel': 'the parcel does not exist',
+    'rule.union_changed': "the community's total parcel area would change",
     'kind.police': 'police',
     'kind.fire': 'fire',
     'kind.medical': 'medical',
@@ -363,6 +431,64 @@ export function formatDistance(m, l = current) {
 export function formatNumber(n, l = current) {
   if (n == null || Number.isNaN(n)) return '–';
   return Number(n).toLocaleString(l === 'zh' ? 'zh-CN' : 'en-US');
+}
+
+// Server errors and plan problems come with an English reason; the page
+// shows its own text for their machine code (err.<code>, rule.<rule>) and
+// keeps the reason for a tooltip. Visible text never mixes languages: the
+// reason is appended only where the page itself is in English.
+
+// has: the key exists in l or in Chinese (t() would not fall back to it).
+const has = (key, l) => dict[l]?.[key] != null || dict.zh[key] != null;
+
+// errorText: what to show for a failed request (an ApiError from urls.js,
+// or any Error): the localized summary of its code, the generic t('error')
+// for an unknown code or none; in English followed by the server's reason.
+export function errorText(err, l = current) {
+  const code = err?.code;
+  const summary = code && has(`err.${code}`, l) ? t(`err.${code}`, l) : t('error', l);
+  const detail = errorDetail(err);
+  return l === 'en' && detail && detail !== summary ? `${summary} · ${detail}` : summary;
+}
+
+// errorDetail: the server's reason, or the error's own message, for a
+// title attribute.
+export function errorDetail(err) {
+  if (err == null) return '';
+  if (typeof err === 'string') return err;
+  return String(err.detail ?? err.message ?? '');
+}
+
+// errorTitle: the tooltip of a shown error: the reason and the request id
+// to quote to an operator.
+export function errorTitle(err, l = current) {
+  const detail = errorDetail(err);
+  const id = err?.requestId;
+  return id ? `${detail}${detail ? ' ' : ''}(${t('err.request', l)} ${id})` : detail;
+}
+
+// showError fills el with the localized error and the reason as its title.
+export function showError(el, err, l = current, prefix = '') {
+  el.textContent = prefix + errorText(err, l);
+  const title = errorTitle(err, l);
+  if (title) el.title = title;
+  if (err?.code) el.dataset.code = err.code;
+  return el;
+}
+
+// ruleText: a plan problem's rule in words; an unknown rule shows the
+// server's reason itself (and an unknown rule without one, the rule).
+export function ruleText(problem, l = current) {
+  const rule = problem?.rule;
+  // "empty" is both a grid left without parcels and a plan without operations
+  const key = rule === 'empty' && !problem.grid ? 'rule.empty_plan' : `rule.${rule}`;
+  if (rule && has(key, l)) return t(key, l);
+  return problem?.reason || rule || t('error', l);
+}
+
+// problemText: one plan problem as the planner lists it: "<grid>: <rule>".
+export function problemText(problem, l = current) {
+  return `${problem?.grid ? `${problem.grid}: ` : ''}${ruleText(problem, l)}`;
 }
 
 // applyI18n fills every [data-i18n] element's text (or the attribute

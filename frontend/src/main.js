@@ -3,8 +3,8 @@
 import maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './style.css';
-import { t, setLang, onLang, lang, pickLang, applyI18n, formatDistance, formatNumber } from './i18n.js';
-import { api, fetchJSON, levelOf, kpiRows } from './urls.js';
+import { t, setLang, onLang, lang, pickLang, applyI18n, formatDistance, formatNumber, showError } from './i18n.js';
+import { api, fetchJSON, postJSON, levelOf, kpiRows } from './urls.js';
 import { buildStyle, showDeferred, GROUPS, DEFAULT_ON, KIND_COLOURS } from './style.js';
 import { quantileBreaks, legendItems, stepExpression, normaliseStats } from './scale.js';
 import { LiveStream } from './stream.js';
@@ -406,9 +406,9 @@ async function select(level, feature, { fly = true, lngLat = null } = {}) {
   render();
   const jobs = [];
   if (level === 'building') {
-    jobs.push(fetchJSON(api.building(feature.id)).then((b) => (detail.building = b)).catch((e) => (detail.error = e.message)));
+    jobs.push(fetchJSON(api.building(feature.id)).then((b) => (detail.building = b)).catch((e) => (detail.error = e)));
   } else {
-    jobs.push(fetchJSON(api.region(code)).then((r) => (detail.api = r)).catch((e) => (detail.error = e.message)));
+    jobs.push(fetchJSON(api.region(code)).then((r) => (detail.api = r)).catch((e) => (detail.error = e)));
   }
   if (lngLat && (level === 'grid' || level === 'building')) {
     jobs.push(fetchJSON(api.locate({ lon: lngLat.lng, lat: lngLat.lat })).then((r) => (detail.located = r)).catch(() => {}));
@@ -515,8 +515,7 @@ function renderPanel(d) {
   if (d.error) {
     const e = document.createElement('div');
     e.className = 'error';
-    e.textContent = `${t('error')}: ${d.error}`;
-    body.appendChild(e);
+    body.appendChild(showError(e, d.error));
   }
   renderBreadcrumb(d);
 }
@@ -585,8 +584,7 @@ async function nearest(origin) {
     if (err) {
       const e = document.createElement('div');
       e.className = 'error';
-      e.textContent = `${t('error')}: ${err}`;
-      body.appendChild(e);
+      body.appendChild(showError(e, err));
       return;
     }
     if (!res) {
@@ -619,7 +617,7 @@ async function nearest(origin) {
     setNearest(res?.responders ?? [], [lngLat.lng, lngLat.lat]);
     state.panelRender = () => render(res);
   } catch (e) {
-    render(null, e.message);
+    render(null, e);
   }
 }
 
@@ -657,17 +655,14 @@ function dispatchButton(r, eventId) {
     ev.stopPropagation();
     b.disabled = true;
     try {
-      const resp = await fetch(api.unitStatus(r.id), {
-        method: 'PUT',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ status: 'en_route', event_id: Number(eventId), at: new Date().toISOString() }),
-      });
-      if (!resp.ok) throw new Error((await resp.json().catch(() => ({}))).error ?? resp.statusText);
+      const res = await postJSON(api.unitStatus(r.id), { status: 'en_route', event_id: Number(eventId), at: new Date().toISOString() }, { method: 'PUT' });
+      if (res.error) throw res.error;
       b.textContent = t('responder.dispatched');
+      b.removeAttribute('title');
       b.classList.add('done');
     } catch (e) {
       b.disabled = false;
-      b.textContent = `${t('error')}: ${e.message}`;
+      showError(b, e);
     }
   });
   return b;

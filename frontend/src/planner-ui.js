@@ -3,23 +3,35 @@
 // line; preview through POST /api/v1/plans, apply, and the grid's history
 // with revert. The map follows an apply through the tiles' new version
 // (the same refresh the stream's grid.changed triggers).
-import { t, formatNumber } from './i18n.js';
-import { api, fetchJSON } from './urls.js';
+import { t, lang, formatNumber, errorText, errorTitle, problemText } from './i18n.js';
+import { api, fetchJSON, postJSON } from './urls.js';
 import { PlanDraft, LineDraw, closeRing, previewRows, problemsGeoJSON, previewGeoJSON, neighbours, MOVE_KEYS } from './planner.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const TOOLS = ['reassign', 'merge', 'split', 'draw'];
 const DRAWING = new Set(['split', 'draw']);
 
-async function postJSON(url, body) {
-  const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
-  let b = null;
-  try {
-    b = await r.json();
-  } catch {
-    /* empty body */
-  }
-  return { status: r.status, body: b };
+// errorMsg: the panel's message for a failed request: localized text, the
+// server's reason (and request id) as its title.
+function errorMsg(err, text = errorText(err)) {
+  return { kind: 'error', text, title: errorTitle(err), code: err?.code };
+}
+
+// refusal: a refused apply or revert in words: the error's summary and,
+// when the server listed a plan's problems, each of them.
+function refusal(err) {
+  const probs = err?.body?.problems ?? [];
+  if (!probs.length) return errorText(err);
+  const [colon, semi] = lang() === 'zh' ? ['：', '；'] : [': ', '; '];
+  return `${errorText(err)}${colon}${probs.map((p) => problemText(p)).join(semi)}`;
+}
+
+// msgEl: a panel message with the server's reason as its tooltip.
+function msgEl(el, msg) {
+  const d = el('div', `msg ${msg.kind}`, msg.text);
+  if (msg.title) d.title = msg.title;
+  if (msg.code) d.dataset.code = msg.code;
+  return d;
 }
 
 export class Planner {
@@ -34,7 +46,7 @@ export class Planner {
     this.draft = null;
     this.line = new LineDraw();
     this.preview = null; // the last POST /plans answer (201) or refusal (422)
-    this.msg = null; // { kind: 'ok' | 'error', text }
+    this.msg = null; // { kind: 'ok' | 'error' | 'hint', text, title? }
     this.history = null;
     this.by = t('plan.by.default');
     this.reason = '';
@@ -210,22 +222,17 @@ export class Planner {
     const draft = this.draft;
     this.msg = { kind: 'hint', text: t('loading') };
     this.render();
-    let res;
-    try {
-      res = await postJSON(api.plans(), draft.body({ by: this.by || t('plan.by.default'), reason: this.reason }));
-    } catch (e) {
-      res = { status: 0, body: { error: e.message } };
-    }
+    const res = await postJSON(api.plans(), draft.body({ by: this.by || t('plan.by.default'), reason: this.reason }));
     if (draft !== this.draft) return;
     this.msg = null;
     if (res.status === 201) {
       this.preview = { ok: true, ...res.body };
       this.setData('plan-preview', previewGeoJSON(res.body));
     } else if (res.status === 422) {
-      this.preview = { ok: false, problems: res.body?.problems ?? [], error: res.body?.error };
+      this.preview = { ok: false, problems: res.body?.problems ?? [], error: res.error };
     } else {
       this.preview = null;
-      this.msg = { kind: 'error', text: `${t('error')}: ${res.body?.error ?? res.status}` };
+      this.msg = errorMsg(res.error);
     }
     this.setData('plan-problems', problemsGeoJSON(this.preview?.problems));
     this.hook.plannerPreview = this.preview;
@@ -237,12 +244,7 @@ export class Planner {
     if (!p?.ok) return;
     this.msg = { kind: 'hint', text: t('loading') };
     this.render();
-    let res;
-    try {
-      res = await postJSON(api.planApply(p.plan_id), { by: this.by || t('plan.by.default') });
-    } catch (e) {
-      res = { status: 0, body: { error: e.message } };
-    }
+    const res = await postJSON(api.planApply(p.plan_id), { by: this.by || t('plan.by.default') });
     this.hook.plannerApply = { status: res.status, planId: p.plan_id };
     if (res.status === 200) {
       this.draft.clear();
@@ -258,28 +260,23 @@ export class Planner {
       // someone else changed these grids: the preview is void
       this.preview = null;
       this.setData('plan-preview', EMPTY);
-      this.msg = { kind: 'error', text: `${t('plan.stale')} (${(res.body?.changed ?? []).map((c) => c.code).join(', ')})` };
+      this.msg = errorMsg(res.error, `${t('plan.stale')} (${(res.body?.changed ?? []).map((c) => c.code).join(', ')})`);
       this.afterEdit();
     } else {
-      this.msg = { kind: 'error', text: `${t('error')}: ${res.body?.error ?? res.status}` };
+      this.msg = errorMsg(res.error, refusal(res.error));
     }
     this.render();
   }
 
   async revert(version) {
     const code = this.grid;
-    let res;
-    try {
-      res = await postJSON(api.gridRevert(code), { version, by: this.by || t('plan.by.default'), reason: `${t('plan.revert')} v${version}` });
-    } catch (e) {
-      res = { status: 0, body: { error: e.message } };
-    }
+    const res = await postJSON(api.gridRevert(code), { version, by: this.by || t('plan.by.default'), reason: `${t('plan.revert')} v${version}` });
     if (code !== this.grid) return;
     if (res.status === 200) {
       this.msg = { kind: 'ok', text: t('plan.reverted').replace('{v}', version) };
       this.afterEdit();
     } else {
-      this.msg = { kind: 'error', text: `${res.status === 412 ? t('plan.stale') : t('error')}: ${res.body?.error ?? res.status}` };
+      this.msg = errorMsg(res.error, res.status === 412 ? t('plan.stale') : refusal(res.error));
     }
     this.render();
   }
@@ -297,7 +294,7 @@ export class Planner {
       this.history = h?.versions ?? [];
     } catch (e) {
       if (code !== this.grid) return;
-      this.history = { error: e.message };
+      this.history = { error: e };
     }
     this.hook.plannerHistory = this.history;
     if (this.active) this.render();
@@ -320,7 +317,7 @@ export class Planner {
     box.append(el('h3', null, t('plan.title')));
     if (!this.grid) {
       box.append(el('div', 'sub', t('plan.pick')));
-      if (this.msg) box.append(el('div', `msg ${this.msg.kind}`, this.msg.text));
+      if (this.msg) box.append(msgEl(el, this.msg));
       return;
     }
     const sub = el('div', 'sub', `${t('level.grid')} ${this.grid}`);
@@ -401,7 +398,7 @@ export class Planner {
     actions.append(pv, clr, other);
     box.append(actions);
 
-    if (this.msg) box.append(el('div', `msg ${this.msg.kind}`, this.msg.text));
+    if (this.msg) box.append(msgEl(el, this.msg));
     if (this.preview) box.append(this.renderPreview(el));
     box.append(this.renderHistory(el));
   }
@@ -448,9 +445,14 @@ export class Planner {
     }
     if (p.problems?.length) {
       const ul = el('ul', 'problems error');
-      for (const pr of p.problems) ul.append(el('li', null, `${pr.grid ? `${pr.grid}: ` : ''}${pr.reason}`));
+      for (const pr of p.problems) {
+        const li = el('li', null, problemText(pr));
+        if (pr.reason) li.title = pr.reason;
+        if (pr.rule) li.dataset.rule = pr.rule;
+        ul.append(li);
+      }
       sec.append(ul);
-    } else if (!p.ok && p.error) sec.append(el('div', 'error', p.error));
+    } else if (!p.ok && p.error) sec.append(msgEl(el, errorMsg(p.error)));
     if (p.ok) {
       const b = el('button', 'primary', t('plan.apply'));
       b.id = 'plan-apply';
@@ -470,7 +472,7 @@ export class Planner {
       return sec;
     }
     if (h.error) {
-      sec.append(el('div', 'error', `${t('error')}: ${h.error}`));
+      sec.append(msgEl(el, errorMsg(h.error)));
       return sec;
     }
     const ol = el('ol');

@@ -54,18 +54,52 @@ export function parentOf(code) {
   return cut ? s.slice(0, cut) : null;
 }
 
+// ApiError is a refused or failed request: the HTTP status, the server's
+// machine code (what the UI localizes, see i18n.js errorText), its English
+// reason as detail, the request id to quote to an operator, and the whole
+// body (a refused plan's problems, a stale apply's changed grids).
+export class ApiError extends Error {
+  constructor(status, body, statusText = '') {
+    const detail = typeof body?.error === 'string' ? body.error : statusText || '';
+    super(`${status} ${detail}`.trim());
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = typeof body?.code === 'string' && body.code ? body.code : codeOfStatus(status);
+    this.detail = detail;
+    this.requestId = body?.request_id ?? null;
+    this.body = body ?? null;
+  }
+}
+
+// codeOfStatus: the code an answer without one (a proxy's HTML error page,
+// a failed connection: status 0) stands for, from api/errors.go's table.
+export function codeOfStatus(status) {
+  if (!status) return 'network';
+  return { 400: 'invalid', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 412: 'stale', 413: 'too_large', 422: 'plan_rejected' }[status] ??
+    (status === 500 ? 'internal' : status >= 500 ? 'unavailable' : 'invalid');
+}
+
+// readBody: the answer's JSON body, or null when it has none.
+async function readBody(r) {
+  try {
+    return await r.json();
+  } catch {
+    return null; // empty or not JSON
+  }
+}
+
+// apiError reads a failed answer into an ApiError.
+export async function apiError(r) {
+  return new ApiError(r.status, await readBody(r), r.statusText);
+}
+
 // fetchJSON returns the body, or null when the endpoint does not exist
 // (404/405/501): the page degrades rather than fails while parts of the
-// API are not deployed. Other errors throw with the server's reason.
+// API are not deployed. Other errors throw an ApiError.
 export async function fetchJSON(url, { signal, fetchImpl = globalThis.fetch } = {}) {
   const r = await fetchImpl(url, { signal, headers: { Accept: 'application/json' } });
   if (r.status === 404 || r.status === 405 || r.status === 501) {
-    let body = null;
-    try {
-      body = await r.json();
-    } catch {
-      /* not JSON */
-    }
+    const body = await readBody(r);
     // A JSON 404 from a route that exists (unknown region) is "not found";
     // "no such route" (or any 405/501) means the endpoint is absent.
     if (r.status === 404 && body?.code === 'not_found' && !/no such route/.test(body.error ?? '')) {
@@ -73,16 +107,22 @@ export async function fetchJSON(url, { signal, fetchImpl = globalThis.fetch } = 
     }
     return null;
   }
-  if (!r.ok) {
-    let reason = r.statusText;
-    try {
-      reason = (await r.json()).error ?? reason;
-    } catch {
-      /* not JSON */
-    }
-    throw new Error(`${r.status} ${reason}`);
-  }
+  if (!r.ok) throw await apiError(r);
   return r.json();
+}
+
+// postJSON sends body as JSON and answers { status, body, error }: error
+// is an ApiError unless the answer is a 2xx; a failed connection answers
+// status 0 (code 'network') rather than throwing, so callers have one path.
+export async function postJSON(url, body, { method = 'POST', fetchImpl = globalThis.fetch } = {}) {
+  let r;
+  try {
+    r = await fetchImpl(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
+  } catch (e) {
+    return { status: 0, body: null, error: new ApiError(0, null, e?.message ?? String(e)) };
+  }
+  const b = await readBody(r);
+  return { status: r.status, body: b, error: r.ok ? null : new ApiError(r.status, b, r.statusText) };
 }
 
 // kpiRows: the KPI panel's rows [i18n key, value, is a rate] from

@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dict, problemText } from '../src/i18n.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -738,6 +739,12 @@ async function main() {
       assert(drawn > 0, `problem at ${near} not drawn on the map`);
     }
     timings.plannerRefused = refused.map((p) => p.rule);
+    // the problems read in Chinese ("<grid>: <rule in words>"), the server's
+    // English reason only in the tooltip
+    const listed = await page.$$eval('#plan-result ul.problems li', (lis) => lis.map((li) => [li.textContent, li.title]));
+    assert(JSON.stringify(listed) === JSON.stringify(refused.map((p) => [problemText(p, 'zh'), p.reason])),
+      `problems shown ${JSON.stringify(listed)} for ${JSON.stringify(refused)}`);
+    for (const [text] of listed) assert(/[\u4e00-\u9fff]/.test(text) && !refused.some((p) => text.includes(p.reason)), `problem not in Chinese: ${text}`);
     await shot('14-planner-problem');
     await page.mouse.click(line[0][0], line[0][1]);
     await page.mouse.dblclick(line[1][0], line[1][1]);
@@ -810,6 +817,8 @@ async function main() {
       await page.waitForSelector('#planner .msg.error', { timeout: 10000 });
       const st = await page.evaluate(() => window.__wangge.plannerApply);
       assert(st.status === 412, `apply of a stale plan answered ${st.status}`);
+      const [staleText, staleTitle] = await page.$eval('#planner .msg.error', (d) => [d.textContent, d.title]);
+      assert(staleText.startsWith(dict.zh['plan.stale']) && staleTitle, `stale message: ${staleText} (title ${staleTitle})`);
       assert(!(await page.$('#plan-apply')), 'a stale preview can still be applied');
       await shot('17-planner-stale');
     }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { api, levelOf, parentOf, fetchJSON } from '../../src/urls.js';
+import { api, levelOf, parentOf, fetchJSON, postJSON, ApiError, codeOfStatus } from '../../src/urls.js';
 
 const res = (status, body) => ({
   status,
@@ -50,6 +50,51 @@ describe('urls', () => {
       .toEqual({ notFound: true, code: 'not_found', error: 'no region 500199' });
     await expect(fetchJSON('/x', { fetchImpl: f(400, { error: 'lon out of range' }) })).rejects.toThrow('400 lon out of range');
     await expect(fetchJSON('/x', { fetchImpl: f(503, undefined) })).rejects.toThrow('503');
+  });
+
+  it('fetchJSON throws an ApiError with the status, code, English detail and request id', async () => {
+    const f = (status, body) => () => Promise.resolve(res(status, body));
+    const err = await fetchJSON('/x', { fetchImpl: f(400, { error: 'lon out of range', code: 'invalid', request_id: 'r1' }) }).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toBeInstanceOf(Error);
+    expect([err.status, err.code, err.detail, err.requestId]).toEqual([400, 'invalid', 'lon out of range', 'r1']);
+    const plain = await fetchJSON('/x', { fetchImpl: f(502, undefined) }).catch((e) => e);
+    expect([plain.status, plain.code, plain.detail, plain.requestId, plain.body]).toEqual([502, 'unavailable', 'x', null, null]);
+    // a network failure is fetch's own error, untouched
+    await expect(fetchJSON('/x', { fetchImpl: () => Promise.reject(new TypeError('Failed to fetch')) })).rejects.toThrow(TypeError);
+  });
+
+  it('codeOfStatus follows api/errors.go for bodies without a code', () => {
+    expect([0, 400, 403, 404, 409, 412, 413, 422, 500, 502, 503, 418].map(codeOfStatus)).toEqual(
+      ['network', 'invalid', 'forbidden', 'not_found', 'conflict', 'stale', 'too_large', 'plan_rejected', 'internal', 'unavailable', 'unavailable', 'invalid']);
+  });
+
+  it('postJSON answers status, body and an ApiError that carries the body (a plan refusal\'s problems)', async () => {
+    let seen;
+    const impl = (status, body) => (url, init) => {
+      seen = { url, ...init };
+      return Promise.resolve(res(status, body));
+    };
+    const ok = await postJSON('/p', { a: 1 }, { fetchImpl: impl(201, { plan_id: 3 }) });
+    expect(ok).toEqual({ status: 201, body: { plan_id: 3 }, error: null });
+    expect(seen).toMatchObject({ url: '/p', method: 'POST', body: '{"a":1}' });
+    expect(seen.headers['Content-Type']).toBe('application/json');
+    const problems = [{ op: -1, grid: 'g', rule: 'hole', reason: 'grid g would get a hole' }];
+    const no = await postJSON('/p', {}, { fetchImpl: impl(422, { error: 'grid g would get a hole', code: 'plan_rejected', request_id: 'q', problems }) });
+    expect(no.status).toBe(422);
+    expect(no.body.problems).toEqual(problems);
+    expect([no.error.status, no.error.code, no.error.detail, no.error.requestId]).toEqual([422, 'plan_rejected', 'grid g would get a hole', 'q']);
+    expect(no.error.body.problems).toEqual(problems);
+    const put = await postJSON('/u', {}, { method: 'PUT', fetchImpl: impl(409, { error: 'off duty', code: 'illegal_transition' }) });
+    expect(seen.method).toBe('PUT');
+    expect(put.error.code).toBe('illegal_transition');
+    const empty = await postJSON('/p', {}, { fetchImpl: impl(412, undefined) });
+    expect([empty.body, empty.error.code, empty.error.detail]).toEqual([null, 'stale', 'x']);
+  });
+
+  it('postJSON answers a failed connection as status 0, code network', async () => {
+    const r = await postJSON('/p', {}, { fetchImpl: () => Promise.reject(new TypeError('Failed to fetch')) });
+    expect([r.status, r.body, r.error.code, r.error.detail]).toEqual([0, null, 'network', 'Failed to fetch']);
   });
 });
 
