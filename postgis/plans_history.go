@@ -29,7 +29,8 @@ type GridVersion struct {
 }
 
 // GridHistory lists a grid's recorded versions, newest first. A grid no
-// plan has touched has one: the current one.
+// plan has touched has one: the current one, with no reason and no plan
+// (clients name it in their own language).
 func (db *DB) GridHistory(ctx context.Context, code string) ([]GridVersion, error) {
 	var current int
 	err := db.Pool.QueryRow(ctx, `SELECT version FROM grids WHERE code = $1`, code).Scan(&current)
@@ -43,7 +44,7 @@ func (db *DB) GridHistory(ctx context.Context, code string) ([]GridVersion, erro
 			coalesce(ST_Area(geom::geography), 0), coalesce(ST_AsGeoJSON(geom, 7)::jsonb, 'null'::jsonb)
 		FROM grid_versions WHERE grid_code = $1
 		UNION ALL
-		SELECT g.version, g.updated_by, g.updated_at, 'current (no plan yet)', NULL,
+		SELECT g.version, g.updated_by, g.updated_at, '', NULL,
 			coalesce((SELECT array_agg(id ORDER BY id) FROM parcels WHERE grid_code = g.code), '{}'),
 			coalesce(ST_Area(g.geom::geography), 0), coalesce(ST_AsGeoJSON(g.geom, 7)::jsonb, 'null'::jsonb)
 		FROM grids g WHERE g.code = $1 AND NOT EXISTS (SELECT 1 FROM grid_versions v WHERE v.grid_code = g.code AND v.version = g.version)

@@ -23,6 +23,7 @@ export const dict = {
     'metric.closure_rate': '结案率',
     legend: '图例',
     'legend.nodata': '无数据',
+    'legend.all': '全部',
     'legend.zoomin': '放大查看网格',
     search: '搜索名称、编码或地址',
     'search.none': '无结果',
@@ -105,6 +106,7 @@ export const dict = {
     'plan.reverted': '已恢复到版本 v{v}',
     'plan.history': '历史版本',
     'plan.current': '当前',
+    'plan.unplanned': '初始边界，尚未经规划调整',
     'kind.all': '全部类型',
     'status.all': '全部状态',
     'status.available': '可用',
@@ -215,6 +217,7 @@ export const dict = {
     'metric.closure_rate': 'closure rate',
     legend: 'Legend',
     'legend.nodata': 'no data',
+    'legend.all': 'all',
     'legend.zoomin': 'zoom in to see grids',
     search: 'Search name, code or address',
     'search.none': 'no results',
@@ -297,6 +300,7 @@ export const dict = {
     'plan.reverted': 'Reverted to version v{v}',
     'plan.history': 'History',
     'plan.current': 'current',
+    'plan.unplanned': 'initial outline, not changed by any plan yet',
     'kind.all': 'all kinds',
     'status.all': 'any status',
     'status.available': 'available',
@@ -426,6 +430,15 @@ export function formatDistance(m, l = current) {
   if (!Number.isFinite(m)) return '–';
   if (m < 1000) return `${Math.round(m)} ${t('meters', l)}`;
   return `${(m / 1000).toFixed(1)} ${t('km', l)}`;
+}
+
+// formatDateTime: an instant in Beijing time, in the page's language.
+export function formatDateTime(iso, l = current) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '–';
+  return d.toLocaleString(l === 'zh' ? 'zh-CN' : 'en-GB', {
+    timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+  });
 }
 
 export function formatNumber(n, l = current) {

@@ -325,7 +325,7 @@ function renderLegend() {
     const d = document.createElement('div');
     d.className = 'row';
     d.innerHTML = `<span class="sw" style="background:${row.colour}"></span><span></span>`;
-    d.lastChild.textContent = row.label;
+    d.lastChild.textContent = row.label ?? t('legend.all');
     box.appendChild(d);
   }
 }

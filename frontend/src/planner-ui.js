@@ -3,7 +3,7 @@
 // line; preview through POST /api/v1/plans, apply, and the grid's history
 // with revert. The map follows an apply through the tiles' new version
 // (the same refresh the stream's grid.changed triggers).
-import { t, lang, formatNumber, errorText, errorTitle, problemText } from './i18n.js';
+import { t, lang, formatNumber, formatDateTime, errorText, errorTitle, problemText } from './i18n.js';
 import { api, fetchJSON, postJSON } from './urls.js';
 import { PlanDraft, LineDraw, closeRing, previewRows, problemsGeoJSON, previewGeoJSON, neighbours, MOVE_KEYS } from './planner.js';
 
@@ -479,8 +479,8 @@ export class Planner {
     for (const v of h) {
       const li = el('li');
       li.dataset.version = v.version;
-      const when = new Date(v.changed_at).toLocaleString();
-      li.append(el('b', null, `v${v.version}`), ` ${v.changed_by || '—'} · ${when}`, el('br'), el('small', 'sub', v.reason || ''));
+      const when = formatDateTime(v.changed_at);
+      li.append(el('b', null, `v${v.version}`), ` ${v.changed_by || '—'} · ${when}`, el('br'), el('small', 'sub', v.reason || (v.plan_id == null ? t('plan.unplanned') : '')));
       if (v.current) li.append(' ', el('small', 'current', t('plan.current')));
       else {
         const b = el('button', 'revert', t('plan.revert'));

@@ -46,7 +46,8 @@ function fmt(x, rate) {
   return rate ? `${Math.round(x * 100)}%` : Number(x).toLocaleString('en-US');
 }
 
-// legendItems: one row per class, with its label ("< 50", "50–100", "≥ 200").
+// legendItems: one row per class, with its label ("< 50", "50–100", "≥ 200";
+// null for the single class of a metric with one value: the page names it).
 export function legendItems(breaks, { rate = false, ramp = RAMP } = {}) {
   const rows = [];
   const n = breaks.length + 1;
@@ -54,7 +55,7 @@ export function legendItems(breaks, { rate = false, ramp = RAMP } = {}) {
     const lo = c === 0 ? null : breaks[c - 1];
     const hi = c === breaks.length ? null : breaks[c];
     let label;
-    if (lo === null && hi === null) label = 'all';
+    if (lo === null && hi === null) label = null;
     else if (lo === null) label = `< ${fmt(hi, rate)}`;
     else if (hi === null) label = `≥ ${fmt(lo, rate)}`;
     else label = `${fmt(lo, rate)}–${fmt(hi, rate)}`;

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach } from 'vitest';
-import { dict, t, setLang, lang, pickLang, onLang, formatDistance, formatNumber } from '../../src/i18n.js';
+import { dict, t, setLang, lang, pickLang, onLang, formatDistance, formatNumber, formatDateTime } from '../../src/i18n.js';
 
 describe('i18n', () => {
   beforeEach(() => setLang('zh'));
@@ -46,5 +46,12 @@ describe('i18n', () => {
     expect(formatDistance(NaN)).toBe('–');
     expect(formatNumber(12345, 'en')).toBe('12,345');
     expect(formatNumber(null)).toBe('–');
+  });
+
+  it('formats instants in Beijing time per language', () => {
+    const at = '2026-11-30T06:03:18Z'; // 14:03 in Beijing
+    expect(formatDateTime(at, 'zh')).toBe('2026/11/30 14:03');
+    expect(formatDateTime(at, 'en')).toBe('30/11/2026, 14:03');
+    expect(formatDateTime('not a date')).toBe('–');
   });
 });

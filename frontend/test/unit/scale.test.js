@@ -40,7 +40,7 @@ describe('colour scale', () => {
 
   it('legend labels rates as percentages', () => {
     expect(legendItems([0.5], { rate: true }).map((r) => r.label)).toEqual(['< 50%', '≥ 50%']);
-    expect(legendItems([]).map((r) => r.label)).toEqual(['all']);
+    expect(legendItems([]).map((r) => r.label)).toEqual([null]);
   });
 
   it('builds a step expression with null as no data', () => {
