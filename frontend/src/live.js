@@ -1,5 +1,9 @@
 // Turning stream messages into map features for the live incident layer.
 
+// OPEN_STATUSES are the server's open states (wangge.Status.Open): resolved,
+// closed, evaluated, rejected and duplicate events are done.
+export const OPEN_STATUSES = ['reported', 'accepted', 'dispatched', 'on_site'];
+
 // incidentOf reads an event out of a stream message: the SSE data is a
 // StreamMessage {seq, kind, at, region, bbox, data: event}; a bare event
 // is accepted too. Returns null when it cannot be placed.
@@ -18,15 +22,17 @@ export function incidentOf(msg) {
     lat = (b[1] + b[3]) / 2;
   }
   const deadline = e.deadline_at ? Date.parse(e.deadline_at) : NaN;
-  const open = !['closed', 'resolved', 'cancelled', 'rejected'].includes(e.status);
+  const status = e.status ?? 'reported';
+  const open = OPEN_STATUSES.includes(status);
   return {
     id: e.id ?? m.seq,
     lon,
     lat,
-    status: e.status ?? 'reported',
+    status,
     tier: e.tier ?? 'grid',
     category: e.category ?? '',
     grid: e.grid_code ?? m.region ?? '',
+    open,
     overdue: open && Number.isFinite(deadline) && deadline < Date.now(),
     description: e.description ?? '',
   };
@@ -45,10 +51,13 @@ export class LiveIncidents {
     while (this.byId.size > this.max) this.byId.delete(this.byId.keys().next().value);
   }
 
-  geojson(now = Date.now(), flashMs = 3000) {
+  // geojson: the incidents as features; openOnly follows the events
+  // filter ("open only"), so an incident closed live leaves the map as it
+  // leaves the filtered event tiles.
+  geojson(now = Date.now(), flashMs = 3000, { openOnly = false } = {}) {
     return {
       type: 'FeatureCollection',
-      features: [...this.byId.values()].map((i) => ({
+      features: [...this.byId.values()].filter((i) => !openOnly || i.open !== false).map((i) => ({
         type: 'Feature',
         id: typeof i.id === 'number' ? i.id : undefined,
         geometry: { type: 'Point', coordinates: [i.lon, i.lat] },

@@ -187,6 +187,7 @@ $('#events-window').addEventListener('change', (e) => {
 $('#events-open').addEventListener('change', (e) => {
   eventFilter.open = e.target.checked;
   applyEventFilter();
+  pushLive();
 });
 
 // ---------- grid colouring ----------
@@ -855,7 +856,7 @@ function renderLive() {
   el.querySelector('b').textContent = t(`live.${liveState}`);
 }
 function pushLive() {
-  map.getSource('live')?.setData(incidents.geojson());
+  map.getSource('live')?.setData(incidents.geojson(Date.now(), 3000, { openOnly: eventFilter.open }));
 }
 const stream = new LiveStream(api.stream({ kinds: 'event,grid' }), {
   onState: (s) => {

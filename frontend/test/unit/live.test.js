@@ -28,6 +28,18 @@ describe('live incidents', () => {
     expect(g.features.map((f) => f.properties.id)).toEqual([2, 3]);
     expect(g.features.map((f) => f.properties.fresh)).toEqual([false, true]);
   });
+
+  it('knows which states are open, and hides done incidents under "open only"', () => {
+    const open = (status) => incidentOf(msg({ id: 1, lon: 1, lat: 2, status })).open;
+    for (const s of ['reported', 'accepted', 'dispatched', 'on_site']) expect(open(s)).toBe(true);
+    for (const s of ['resolved', 'closed', 'evaluated', 'rejected', 'duplicate']) expect(open(s)).toBe(false);
+    const l = new LiveIncidents();
+    l.add(incidentOf(msg({ id: 1, lon: 1, lat: 2, status: 'accepted' })), 0);
+    l.add(incidentOf(msg({ id: 2, lon: 1, lat: 2, status: 'accepted' })), 0);
+    l.add(incidentOf(msg({ id: 2, lon: 1, lat: 2, status: 'closed' })), 10); // closed live
+    expect(l.geojson(20, 3000, { openOnly: true }).features.map((f) => f.properties.id)).toEqual([1]);
+    expect(l.geojson(20, 3000).features.map((f) => f.properties.id)).toEqual([1, 2]);
+  });
 });
 
 describe('geometry helpers', () => {
