@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -144,13 +145,21 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-func newLogger(c Config) *slog.Logger {
+func newLogger(c Config) *slog.Logger { return slog.New(newHandler(c, os.Stderr)) }
+
+func newHandler(c Config, w io.Writer) slog.Handler {
 	level, _ := parseLevel(c.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.NewTextHandler(w, opts)
+}
+
+// newBufferedLogger is newLogger through a logBuffer (run it; see there).
+func newBufferedLogger(c Config) (*slog.Logger, *logBuffer) {
+	buf := newLogBuffer(os.Stderr)
+	return slog.New(flushHandler{newHandler(c, buf), buf}), buf
 }
 
 func env(key, def string) string {

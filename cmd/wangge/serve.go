@@ -22,7 +22,11 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg)
+	log, logBuf := newBufferedLogger(cfg)
+	logCtx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
+	logDone := make(chan struct{})
+	go func() { logBuf.run(logCtx, 200*time.Millisecond); close(logDone) }()
+	defer func() { stopLog(); <-logDone }() // the last lines out before the process ends
 	log.Info("starting", "version", version, "config", cfg)
 
 	// Take the port before anything slow, so "port in use" fails at once.
