@@ -118,7 +118,7 @@ func bodyLimit(max int64) gin.HandlerFunc {
 				fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", c.Request.ContentLength, max))
 			return
 		}
-		if c.Request.Body != nil {
+		if c.Request.Body != nil && c.Request.Body != http.NoBody { // GETs: nothing to limit
 			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
 		}
 		c.Next()
