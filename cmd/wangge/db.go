@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/wangge/wangge/postgis"
@@ -59,6 +60,18 @@ func dbCmd(ctx context.Context, args []string, stdout io.Writer) error {
 // openDB builds the command's logger and connects to DATABASE_URL, or
 // brings up the private cluster (the embedded default) and connects to it.
 func openDB(ctx context.Context, cfg Config) (*postgis.DB, *slog.Logger, error) {
+	return openDBWith(ctx, cfg, "")
+}
+
+// openBulkDB is openDB for loads that can simply be run again (the demo
+// city): its sessions commit without waiting for the WAL flush.
+func openBulkDB(ctx context.Context, cfg Config) (*postgis.DB, *slog.Logger, error) {
+	return openDBWith(ctx, cfg, "synchronous_commit=off")
+}
+
+// openDBWith connects with param (name=value, "" for none) set on every
+// session; pgx passes a connection string's unknown keys to the server.
+func openDBWith(ctx context.Context, cfg Config, param string) (*postgis.DB, *slog.Logger, error) {
 	log := newLogger(cfg)
 	u := cfg.DatabaseURL
 	if u == "" {
@@ -67,8 +80,22 @@ func openDB(ctx context.Context, cfg Config) (*postgis.DB, *slog.Logger, error) 
 			return nil, log, err
 		}
 	}
+	if param != "" {
+		u = withParam(u, param)
+	}
 	db, err := postgis.Open(ctx, u, int32(cfg.DBMaxConns), cfg.DBTimeout)
 	return db, log, err
+}
+
+// withParam adds name=value to a connection URL or a key/value string.
+func withParam(conn, param string) string {
+	if !strings.HasPrefix(conn, "postgres://") && !strings.HasPrefix(conn, "postgresql://") {
+		return conn + " " + param
+	}
+	if strings.Contains(conn, "?") {
+		return conn + "&" + param
+	}
+	return conn + "?" + param
 }
 
 func migrate(ctx context.Context, args []string, stdout io.Writer) error {

@@ -43,7 +43,7 @@ func seed(ctx context.Context, args []string, stdout io.Writer) error {
 	if districts != "" {
 		opts.Districts = strings.Split(districts, ",")
 	}
-	db, log, err := openDB(ctx, cfg)
+	db, log, err := openBulkDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

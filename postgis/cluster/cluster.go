@@ -198,7 +198,6 @@ shared_buffers = '512MB'
 work_mem = '32MB'
 maintenance_work_mem = '512MB'
 max_wal_size = '4GB'
-synchronous_commit = off
 max_connections = 200
 timezone = 'Asia/Shanghai'
 `, st.Port, st.Socket)
@@ -222,7 +221,12 @@ timezone = 'Asia/Shanghai'
 
 func (c *Cluster) start(ctx context.Context, st state) error {
 	c.Log.Info("starting private PostGIS", "port", st.Port)
-	if err := c.pgctl(ctx, "start", "-D", c.dataDir(), "-l", c.logPath(), "-w", "-t", "60"); err != nil {
+	// Commits are durable: an incident answered 201 survives a crash of
+	// the machine. (Clusters made before this line said otherwise in
+	// postgresql.conf; the command line wins.) Bulk loads that can be
+	// redone, the demo-city seed, turn it off for their own sessions.
+	if err := c.pgctl(ctx, "start", "-D", c.dataDir(), "-l", c.logPath(), "-w", "-t", "60",
+		"-o", "-c synchronous_commit=on"); err != nil {
 		log, _ := os.ReadFile(c.logPath())
 		return fmt.Errorf("cluster: start failed (is port %d in use?): %w\n%s", st.Port, err, tail(log, 10))
 	}
