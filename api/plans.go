@@ -19,6 +19,7 @@ type PlanStore interface {
 	Plan(ctx context.Context, id int64) (postgis.PlanPreview, error)
 	ApplyPlan(ctx context.Context, id int64, by string, rules postgis.PlanRules) (postgis.PlanPreview, error)
 	GridHistory(ctx context.Context, code string) ([]postgis.GridVersion, error)
+	GridNeighbours(ctx context.Context, code string) ([]postgis.GridNeighbour, error)
 	RevertGrid(ctx context.Context, code string, version int, by, reason string, rules postgis.PlanRules) (postgis.PlanPreview, error)
 }
 
@@ -38,6 +39,7 @@ func (s *Server) routePlans(d *Plans) {
 	v1.GET("/plans/:id", h.get)
 	v1.POST("/plans/:id/apply", h.apply)
 	v1.GET("/grids/:code/history", h.history)
+	v1.GET("/grids/:code/neighbours", h.neighbours)
 	v1.POST("/grids/:code/revert", h.revert)
 }
 
@@ -111,9 +113,9 @@ func (h *planHandlers) apply(c *gin.Context) {
 
 // history: GET /api/v1/grids/{code}/history, newest version first.
 func (h *planHandlers) history(c *gin.Context) {
-	code := c.Param("code")
-	if !geo.IsGridCode(code) {
-		fail(c, h.log, wangge.Invalid("code", "%q is not a 15-digit grid code", code))
+	code, err := gridParam(c)
+	if err != nil {
+		fail(c, h.log, err)
 		return
 	}
 	vs, err := h.d.Store.GridHistory(c.Request.Context(), code)
@@ -124,12 +126,28 @@ func (h *planHandlers) history(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"code": code, "versions": vs})
 }
 
+// neighbours: GET /api/v1/grids/{code}/neighbours — the grids sharing an
+// edge with it, longest first; those of its community can take its parcels.
+func (h *planHandlers) neighbours(c *gin.Context) {
+	code, err := gridParam(c)
+	if err != nil {
+		fail(c, h.log, err)
+		return
+	}
+	ns, err := h.d.Store.GridNeighbours(c.Request.Context(), code)
+	if err != nil {
+		fail(c, h.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"code": code, "neighbours": ns})
+}
+
 // revert: POST /api/v1/grids/{code}/revert {version, by, reason}: the
 // grid gets the parcels of that version back, as a new applied plan.
 func (h *planHandlers) revert(c *gin.Context) {
-	code := c.Param("code")
-	if !geo.IsGridCode(code) {
-		fail(c, h.log, wangge.Invalid("code", "%q is not a 15-digit grid code", code))
+	code, err := gridParam(c)
+	if err != nil {
+		fail(c, h.log, err)
 		return
 	}
 	var b revertBody
@@ -147,4 +165,13 @@ func (h *planHandlers) revert(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, p)
+}
+
+// gridParam reads the :code of a grid route.
+func gridParam(c *gin.Context) (string, error) {
+	code := c.Param("code")
+	if !geo.IsGridCode(code) {
+		return "", wangge.Invalid("code", "%q is not a 15-digit grid code", code)
+	}
+	return code, nil
 }

@@ -314,3 +314,29 @@ func TestPlansConcurrentApplyHTTP(t *testing.T) {
 		}
 	}
 }
+
+func TestGridNeighboursHTTP(t *testing.T) {
+	db, _ := pgtest.New(t)
+	pgtest.LoadSmallCity(t, db)
+	hs := httptest.NewServer(New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Health: db,
+		MaxBodyBytes: 1 << 20, Plans: &Plans{Store: db}}).Handler())
+	t.Cleanup(hs.Close)
+	base := hs.URL + "/api/v1/grids/"
+	code, body := call(t, "GET", base+"500103001001002/neighbours", "")
+	ns, _ := body["neighbours"].([]any)
+	if code != 200 || body["code"] != "500103001001002" || len(ns) != 1 {
+		t.Fatalf("neighbours: %d %v", code, body)
+	}
+	n := ns[0].(map[string]any)
+	if n["code"] != "500103001001001" || n["same_community"] != true || n["community_code"] != "500103001001" || n["shared_m"].(float64) < 1000 {
+		t.Fatalf("neighbour %v", n)
+	}
+	for _, c := range []struct {
+		path   string
+		status int
+	}{{"5001/neighbours", 400}, {"50010300100100x/neighbours", 400}, {"500103001001999/neighbours", 404}} {
+		if code, body := call(t, "GET", base+c.path, ""); code != c.status || body["error"] == "" {
+			t.Errorf("%s: %d %v, want %d with a reason", c.path, code, body, c.status)
+		}
+	}
+}

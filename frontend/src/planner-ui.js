@@ -5,7 +5,7 @@
 // (the same refresh the stream's grid.changed triggers).
 import { t, lang, formatNumber, formatDateTime, errorText, errorTitle, problemText } from './i18n.js';
 import { api, fetchJSON, postJSON } from './urls.js';
-import { PlanDraft, LineDraw, closeRing, previewRows, problemsGeoJSON, previewGeoJSON, neighbours, MOVE_KEYS } from './planner.js';
+import { PlanDraft, LineDraw, closeRing, previewRows, problemsGeoJSON, previewGeoJSON, neighbours, movableTo, MOVE_KEYS } from './planner.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const TOOLS = ['reassign', 'merge', 'split', 'draw'];
@@ -118,13 +118,17 @@ export class Planner {
     this.preview = null;
     this.msg = null;
     this.history = null;
+    this.movable = null;
     this.highlight(code);
     this.paintParcels();
     this.setData('plan-draw', EMPTY);
     this.setData('plan-preview', EMPTY);
     this.setData('plan-problems', EMPTY);
     this.setTool(this.tool);
-    if (code) this.loadHistory();
+    if (code) {
+      this.loadHistory();
+      this.loadMovable();
+    }
     if (this.active) this.render();
   }
 
@@ -284,6 +288,24 @@ export class Planner {
   afterEdit() {
     Promise.resolve(this.refresh()).catch(() => {});
     this.loadHistory();
+    this.loadMovable();
+  }
+
+  // loadMovable asks the server which grids touch this one (tiles hold
+  // only what is on screen, and a corner is not an edge).
+  async loadMovable() {
+    const code = this.grid;
+    let list = null;
+    try {
+      const body = await fetchJSON(api.gridNeighbours(code));
+      if (body?.neighbours) list = movableTo(body);
+    } catch {
+      /* the loaded tiles' grids stand in */
+    }
+    if (code !== this.grid) return;
+    this.movable = list;
+    this.hook.plannerMovable = list;
+    if (this.active) this.render();
   }
 
   async loadHistory() {
@@ -346,7 +368,7 @@ export class Planner {
       const none = el('option', null, '—');
       none.value = '';
       sel.append(none);
-      for (const n of neighbours(this.grid, this.map.querySourceFeatures('grids', { sourceLayer: 'grids' }))) {
+      for (const n of this.movable ?? neighbours(this.grid, this.map.querySourceFeatures('grids', { sourceLayer: 'grids' }))) {
         const o = el('option', null, `${n.code} ${n.name}`);
         o.value = n.code;
         o.selected = n.code === d.outTo;

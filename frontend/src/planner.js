@@ -171,8 +171,16 @@ export class LineDraw {
   }
 }
 
+// movableTo: the grids that can take the selected grid's parcels, from
+// GET /grids/{code}/neighbours: those of its community sharing an edge,
+// longest edge first.
+export function movableTo(body) {
+  return (body?.neighbours ?? []).filter((n) => n.same_community).map((n) => ({ code: n.code, name: n.name ?? '' }));
+}
+
 // neighbours lists the grids of the selected grid's community among the
-// loaded grid features (codes nest: the community is the first 12 digits).
+// loaded grid features (codes nest: the community is the first 12 digits):
+// the fallback while the API's list is not there.
 export function neighbours(code, features) {
   const community = String(code).slice(0, 12);
   const seen = new Map();

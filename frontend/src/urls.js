@@ -35,6 +35,7 @@ export const api = {
   plan: (id) => `/api/v1/plans/${enc(id)}`,
   planApply: (id) => `/api/v1/plans/${enc(id)}/apply`,
   gridHistory: (code) => `/api/v1/grids/${enc(code)}/history`,
+  gridNeighbours: (code) => `/api/v1/grids/${enc(code)}/neighbours`,
   gridRevert: (code) => `/api/v1/grids/${enc(code)}/revert`,
   stream: ({ kinds, lastEventId } = {}) => `/api/v1/stream${qs({ kinds, last_event_id: lastEventId })}`,
 };

@@ -589,6 +589,13 @@ async function main() {
     await page.waitForSelector('#plan-history li[data-version]');
     await idle(page);
     await shot('9-planner-grid');
+    // "move out to" offers what the API says touches the grid, in its order
+    await page.waitForFunction(() => Array.isArray(window.__wangge.plannerMovable));
+    const offered = await page.$$eval('#plan-out option', (os) => os.map((o) => o.value).filter(Boolean));
+    const nb = await (await fetch(`${base}/api/v1/grids/${grid}/neighbours`)).json();
+    const movable = nb.neighbours.filter((n) => n.same_community).map((n) => n.code);
+    assert(JSON.stringify(offered) === JSON.stringify(movable) && movable.includes(target.from),
+      `move-out list ${JSON.stringify(offered)}, API ${JSON.stringify(movable)}, parcel from ${target.from}`);
     // pick the neighbour's parcel
     await page.mouse.click(px.parcel.x, px.parcel.y);
     await page.waitForFunction(() => document.querySelector('#planner .picked')?.dataset.count === '1');

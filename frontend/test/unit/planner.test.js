@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { PlanDraft, closeRing, bandPlace, bandColour, BAND_COLOURS, previewRows, problemsGeoJSON, previewGeoJSON, LineDraw, neighbours } from '../../src/planner.js';
+import { PlanDraft, closeRing, bandPlace, bandColour, BAND_COLOURS, previewRows, problemsGeoJSON, previewGeoJSON, LineDraw, neighbours, movableTo } from '../../src/planner.js';
 
 const G = '500103001001001';
 const N = '500103001001002';
@@ -156,5 +156,15 @@ describe('neighbours', () => {
       { code: '500103001001000', name: 'z' },
       { code: N, name: 'b' },
     ]);
+  });
+
+  it('takes the grids a parcel can move to from the API: same community, longest edge first', () => {
+    const body = { code: G, neighbours: [
+      { code: N, name: 'b', community_code: G.slice(0, 12), same_community: true, shared_m: 420 },
+      { code: '500103001002001', name: 'x', community_code: '500103001002', same_community: false, shared_m: 300 },
+      { code: '500103001001000', name: 'z', community_code: G.slice(0, 12), same_community: true, shared_m: 12 },
+    ] };
+    expect(movableTo(body)).toEqual([{ code: N, name: 'b' }, { code: '500103001001000', name: 'z' }]);
+    expect(movableTo(null)).toEqual([]);
   });
 });
