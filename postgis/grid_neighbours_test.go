@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/data"
 	"github.com/wangge/wangge/postgis/pgtest"
@@ -37,18 +39,10 @@ func TestGridNeighboursSeeded(t *testing.T) {
 	if _, err := data.Seed(ctx, db, data.Options{Scale: 0.01, Seed: 7, Districts: []string{"500103"}, Now: planCity.Now}, quietLog()); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT code FROM grids WHERE status = 'active' ORDER BY code LIMIT 40`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var codes []string
-	for rows.Next() {
-		var c string
-		_ = rows.Scan(&c)
-		codes = append(codes, c)
-	}
-	if rows.Err() != nil || len(codes) < 10 {
-		t.Fatalf("%d grids: %v", len(codes), rows.Err())
+	rows, _ := db.Pool.Query(ctx, `SELECT code FROM grids WHERE status = 'active' ORDER BY code LIMIT 40`)
+	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(codes) < 10 {
+		t.Fatalf("%d grids: %v", len(codes), err)
 	}
 	for _, code := range codes {
 		ns, err := db.GridNeighbours(ctx, code)
