@@ -9,9 +9,10 @@
 //   - in process: Locate latency and throughput, LocateBatch points/s;
 //
 //   - HTTP: GET /api/v1/locate through one server, ?engine=index against
-//     ?engine=postgis, throughput and p50/p99, and GET /healthz as the
-//     floor: a route that does nothing, whose rate over the PostGIS
-//     engine's bounds the ratio any locate could reach over HTTP here;
+//     ?engine=postgis, throughput and p50/p99, and two floors: GET
+//     /healthz (a route that does nothing) and a bare gin server; their
+//     rates over the PostGIS engine's bound the ratio any locate could
+//     reach over HTTP here;
 //
 //   - batch: POST /api/v1/locate with 10,000 points against one SQL
 //     statement locating the same 10,000 points (unnest + ST_Covers).
@@ -36,6 +37,8 @@ import (
 	"runtime/pprof"
 	"strings"
 	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/wangge/wangge/api"
 	"github.com/wangge/wangge/bench/internal/benchkit"
@@ -153,10 +156,33 @@ func run(o options) error {
 	go hs.Serve(ln) //nolint:errcheck // closed below
 	defer hs.Close()
 	addr := ln.Addr().String()
-	httpRounds(&t, addr, pts, o.clients, o.rounds, o.dur)
+	bare, err := bareServer()
+	if err != nil {
+		return err
+	}
+	defer bare.Close()
+	httpRounds(&t, addr, bare.Addr, pts, o.clients, o.rounds, o.dur)
 	if err := batchRounds(ctx, &t, "http://"+addr, db, pts, min(o.rounds, 3), o.batches); err != nil {
 		return err
 	}
 	t.print()
 	return nil
+}
+
+// bareServer is gin with one route answering a fixed locate-sized body and
+// no middleware: what HTTP alone costs on this machine.
+func bareServer() (*http.Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	body := []byte(`{"lon":106.57,"lat":29.555,"crs":"wgs84","engine":"index","grid":{"code":"500103004002002","name":"第2网格"},` +
+		`"community":{"code":"500103004002","name":"中山二路社区居民委员会"},"street":{"code":"500103004","name":"两路口街道"},` +
+		`"district":{"code":"500103","name":"渝中区"},"worker":null}`)
+	r.GET("/bare", func(c *gin.Context) { c.Data(http.StatusOK, "application/json; charset=utf-8", body) })
+	hs := &http.Server{Handler: r, Addr: ln.Addr().String()}
+	go hs.Serve(ln) //nolint:errcheck // closed by the caller
+	return hs, nil
 }

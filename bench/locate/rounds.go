@@ -39,26 +39,31 @@ func median(xs []float64) float64 {
 }
 
 // httpRounds alternates GET /locate rounds of the two engines.
-func httpRounds(t *table, addr string, pts []orb.Point, clients, rounds int, dur time.Duration) {
+func httpRounds(t *table, addr, bareAddr string, pts []orb.Point, clients, rounds int, dur time.Duration) {
 	reqs := map[string][][]byte{"index": locateRequests(addr, "index", pts), "postgis": locateRequests(addr, "postgis", pts)}
-	// The floor: /healthz through the same server, middleware and clients
-	// does no work of its own, so no route can be faster; floor/postgis
-	// bounds the ratio any GET /locate could reach on this machine.
+	// The floors: /healthz through the same server, middleware and
+	// clients does no work of its own, so no route can be faster; a bare
+	// gin server answering a fixed body is the floor of HTTP itself.
+	// floor/postgis bounds the ratio any GET /locate could reach here.
 	floorReq := [][]byte{benchkit.GetRequest(addr, "/healthz")}
-	var idx, pg, floor engineTotals
-	var ratios, bounds []float64
+	bareReq := [][]byte{benchkit.GetRequest(bareAddr, "/bare")}
+	var idx, pg, floor, bare engineTotals
+	var ratios, bounds, bareBounds []float64
 	for r := 0; r < rounds; r++ {
 		from := r * clients * 64
 		a := httpPhase(addr, reqs["index"], from, clients, dur)
 		b := httpPhase(addr, reqs["postgis"], from, clients, dur)
 		f := httpPhase(addr, floorReq, 0, clients, dur/2)
+		g := httpPhase(bareAddr, bareReq, 0, clients, dur/2)
 		idx.add(a)
 		pg.add(b)
 		floor.add(f)
-		ratios, bounds = append(ratios, a.qps()/b.qps()), append(bounds, f.qps()/b.qps())
-		fmt.Printf("round %d: GET index %6.0f q/s, postgis %6.0f q/s, ratio %.1f× (floor /healthz %6.0f q/s, bound %.1f×)\n",
-			r+1, a.qps(), b.qps(), a.qps()/b.qps(), f.qps(), f.qps()/b.qps())
+		bare.add(g)
+		ratios, bounds, bareBounds = append(ratios, a.qps()/b.qps()), append(bounds, f.qps()/b.qps()), append(bareBounds, g.qps()/b.qps())
+		fmt.Printf("round %d: GET index %6.0f q/s, postgis %6.0f q/s, ratio %.1f× (floor /healthz %6.0f q/s, bound %.1f×; bare gin %6.0f q/s, %.1f×)\n",
+			r+1, a.qps(), b.qps(), a.qps()/b.qps(), f.qps(), f.qps()/b.qps(), g.qps(), g.qps()/b.qps())
 	}
+	t.add("bare gin, fixed body, no middleware: q/s (bound)", bare.qps(), pg.qps(), median(bareBounds))
 	t.add("GET /healthz, the HTTP floor: q/s (bound on the ratio)", floor.qps(), pg.qps(), median(bounds))
 	for _, e := range []struct {
 		name string
