@@ -25,7 +25,7 @@ type event struct {
 	Satisfaction                 *int16
 	Pt                           orb.Point
 	Desc, Address, Reporter      string
-	UnitID, DupOf                *int64
+	UnitID, DupOf, ObjectID      *int64
 	Log                          []logEntry
 }
 
@@ -61,6 +61,9 @@ func (s *seeder) gridEvents(p *plan, gi int, cats []postgis.SeedCategory, cum []
 			prev = &out[len(out)-1]
 		}
 		s.timeline(&e, p, gi, prev, rng)
+		if gi < len(p.Links) {
+			aboutObject(&e, p.Links[gi], rng)
+		}
 		out = append(out, e)
 	}
 	return out
@@ -204,4 +207,29 @@ func source(cat string, rng *rand.Rand) (src, reporter string) {
 		return "patrol", "巡逻队"
 	}
 	return "staff", "社区工作人员"
+}
+
+// aboutObject ties an event about a city component (a street light out, a
+// sensor's alarm) to one of its grid's components of that category, and
+// places it there. A sensor's report comes from the sensor itself; a fire
+// alarm is about a smoke sensor only when a sensor raised it.
+func aboutObject(e *event, links []objLink, rng *rand.Rand) {
+	cat, ok := eventObject[e.Cat.Code]
+	if !ok || (e.Cat.Code == "fire_alarm" && e.Source != "sensor") {
+		return
+	}
+	var of []objLink
+	for _, l := range links {
+		if l.Category == cat {
+			of = append(of, l)
+		}
+	}
+	if len(of) == 0 {
+		return
+	}
+	l := of[rng.IntN(len(of))]
+	e.ObjectID, e.Pt = &l.ID, l.Pt
+	if e.Source == "sensor" && l.Device != "" {
+		e.Reporter = l.Device
+	}
 }

@@ -28,7 +28,9 @@ func (s *seeder) events(ctx context.Context) error {
 		if err := s.copyEvents(ctx, p, cats, cum); err != nil {
 			return err
 		}
-		return s.copyEventLog(ctx, p, cats, cum)
+		err := s.copyEventLog(ctx, p, cats, cum)
+		p.Links = nil // both passes are done with them
+		return err
 	})
 }
 
@@ -64,14 +66,14 @@ func (w *eventWalker) grid() *gridPlan { return &w.p.Grids[w.gi-1] }
 func (s *seeder) copyEvents(ctx context.Context, p *plan, cats []postgis.SeedCategory, cum []float64) error {
 	w := &eventWalker{s: s, p: p, cats: cats, cum: cum}
 	return s.copy(ctx, p, "events", []string{"id", "category_code", "status", "tier", "source", "priority", "grid_code",
-		"description", "address", "reporter", "unit_id", "duplicate_of", "reported_at", "deadline_at", "dispatched_at",
+		"description", "address", "reporter", "unit_id", "duplicate_of", "object_id", "reported_at", "deadline_at", "dispatched_at",
 		"resolved_at", "closed_at", "satisfaction", "version", "updated_at", "geom"}, func() ([]any, bool) {
 		e, ok := w.event()
 		if !ok {
 			return nil, false
 		}
 		return []any{e.ID, e.Cat.Code, e.Status, e.Tier, e.Source, e.Cat.Priority, w.grid().Code, e.Desc, e.Address,
-			e.Reporter, e.UnitID, e.DupOf, e.Reported, e.Deadline, e.Dispatched, e.Resolved, e.Closed, e.Satisfaction,
+			e.Reporter, e.UnitID, e.DupOf, e.ObjectID, e.Reported, e.Deadline, e.Dispatched, e.Resolved, e.Closed, e.Satisfaction,
 			int32(len(e.Log)), e.Log[len(e.Log)-1].At, wkb(e.Pt)}, true
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/paulmach/orb"
 )
 
 // objectKind is a city component (部件) with its category code (two-digit
@@ -29,8 +31,43 @@ var objectKinds = []objectKind{
 	{"smoke_sensor", "0612", "SS", 1.0 / 30, true, false},
 }
 
-// objects loads the city components of every district.
+// objLink is a component an event of the grid can be about (a street
+// light out, a smoke sensor's alarm): kept per grid for the events phase.
+type objLink struct {
+	ID       int64
+	Category string
+	Device   string // "" for none
+	Pt       orb.Point
+}
+
+// eventObject is the component category an event category concerns.
+var eventObject = map[string]string{
+	"fire_alarm":    "smoke_sensor",
+	"gas_leak":      "gas_valve",
+	"manhole_cover": "manhole",
+	"street_light":  "street_light",
+	"water_supply":  "water_meter",
+	"pipe_leak":     "water_meter",
+	"sanitation":    "trash_bin",
+}
+
+// linksPerCategory bounds what a grid keeps per category: enough for
+// events to spread over, little enough for the whole city's plans.
+const linksPerCategory = 6
+
+func linkable(category string) bool {
+	for _, c := range eventObject {
+		if c == category {
+			return true
+		}
+	}
+	return false
+}
+
+// objects loads the city components of every district, and keeps a few
+// per grid and category in p.Links for the events about them.
 func (s *seeder) objects(ctx context.Context, p *plan) error {
+	p.Links = make([][]objLink, len(p.Grids))
 	gi, k := 0, 0
 	var id int64
 	var rng *rand.Rand
@@ -76,6 +113,18 @@ func (s *seeder) objects(ctx context.Context, p *plan) error {
 			}
 			if ok.Device {
 				dev = fmt.Sprintf("CQ-%s-%012d", ok.Prefix, oid)
+			}
+			if linkable(ok.Category) {
+				n := 0
+				for _, l := range p.Links[gi] {
+					if l.Category == ok.Category {
+						n++
+					}
+				}
+				if n < linksPerCategory {
+					d, _ := dev.(string)
+					p.Links[gi] = append(p.Links[gi], objLink{ID: oid, Category: ok.Category, Device: d, Pt: pt})
+				}
 			}
 			inst := s.opts.Now.AddDate(-1-rng.IntN(15), 0, -rng.IntN(365))
 			return []any{oid, ok.Category, ok.Code, g.Code, bid, dev, objectStatus(rng, ok.Device),

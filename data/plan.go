@@ -54,6 +54,7 @@ type plan struct {
 	Segs   []geo.Segment // district boundary
 	Bldgs  []bldg        // the district's buildings while its layers load
 	GridB  []int         // Bldgs[GridB[gi]:GridB[gi+1]] belong to grid gi
+	Links  [][]objLink   // per grid: components events can be about (objects phase → events phase)
 }
 
 // newPlan builds the partition of d. Leaves split while they hold more

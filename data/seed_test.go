@@ -137,10 +137,36 @@ func TestSeedSubset(t *testing.T) {
 			       bool_and(at <= $$2026-11-01T00:00:00+08$$) AS past, (array_agg(to_tier ORDER BY at, id))[count(*)] AS tier
 			FROM event_log l WHERE l.event_id = e.id) l ON true
 			WHERE l.last <> e.status OR l.first <> 'report' OR NOT l.past OR l.tier <> e.tier`},
+		{"event about a component of another grid, category or place", `SELECT count(*) FROM events e JOIN objects o ON o.id = e.object_id
+			WHERE o.grid_code <> e.grid_code OR NOT ST_Equals(o.geom, e.geom) OR o.category <> CASE e.category_code
+				WHEN 'fire_alarm' THEN 'smoke_sensor' WHEN 'gas_leak' THEN 'gas_valve' WHEN 'manhole_cover' THEN 'manhole'
+				WHEN 'street_light' THEN 'street_light' WHEN 'water_supply' THEN 'water_meter' WHEN 'pipe_leak' THEN 'water_meter'
+				WHEN 'sanitation' THEN 'trash_bin' END
+			OR (e.source = 'sensor' AND o.device_id IS NOT NULL AND e.reporter <> o.device_id)
+			OR (e.category_code = 'fire_alarm' AND e.source <> 'sensor')`},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { zero(t, db, c.name, c.q) })
 	}
+
+	t.Run("events about components are tied to them", func(t *testing.T) {
+		// An event about a kind of component names one exactly when its
+		// grid has one (a fire alarm only when a sensor raised it).
+		var tied, untied int
+		err := db.Pool.QueryRow(ctx, `WITH k(cat, obj) AS (VALUES ('fire_alarm', 'smoke_sensor'), ('gas_leak', 'gas_valve'),
+				('manhole_cover', 'manhole'), ('street_light', 'street_light'), ('water_supply', 'water_meter'),
+				('pipe_leak', 'water_meter'), ('sanitation', 'trash_bin'))
+			SELECT count(*) FILTER (WHERE e.object_id IS NOT NULL),
+				count(*) FILTER (WHERE (e.object_id IS NOT NULL) <> (EXISTS (SELECT 1 FROM objects o
+					WHERE o.grid_code = e.grid_code AND o.category = k.obj) AND (e.category_code <> 'fire_alarm' OR e.source = 'sensor')))
+			FROM events e JOIN k ON k.cat = e.category_code`).Scan(&tied, &untied)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tied == 0 || untied > 0 {
+			t.Errorf("%d events tied to a component; %d tied where they should not be, or not where they should", tied, untied)
+		}
+	})
 
 	t.Run("ID numbers carry valid check characters", func(t *testing.T) {
 		rows, err := db.Pool.Query(ctx, `SELECT id_number FROM residents`)
