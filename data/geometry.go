@@ -10,11 +10,12 @@ import (
 	"github.com/paulmach/orb/encoding/ewkb"
 )
 
-// Cell ids: district index × cellSpan + position on the district's curve.
-// A cell's parcels are 2·id (land) and 2·id+1 (water).
+// Cell ids: district index × cellSpan + position on the district's curve
+// (kept when mendGrids lays the leaves out again). A cell's parcels are
+// 2·id (land) and 2·id+1 (water).
 const cellSpan = 10_000_000
 
-func (p *plan) cellID(i int) int64 { return p.Idx*cellSpan + int64(i) }
+func (p *plan) cellID(i int) int64 { return p.Idx*cellSpan + int64(p.Leaves[i].Curve) }
 
 // wkb encodes g as EWKB with SRID 4326, the form COPY hands to PostGIS.
 func wkb(g orb.Geometry) []byte {

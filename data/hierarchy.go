@@ -34,6 +34,105 @@ func (p *plan) cut() {
 			p.Leaves[j].Grid = int32(i)
 		}
 	}
+	p.mendGrids()
+}
+
+// mendGrids: a grid's run of leaves falls apart where the Hilbert order
+// jumps over ground outside the district and the piece beyond was too
+// small for a grid of its own. Every piece but a grid's largest goes to
+// the grid of its community it shares the longest edge with (it stays
+// where none touches it), then the leaves are laid out grid by grid again,
+// so that each grid is still one run of leaves, and one piece.
+func (p *plan) mendGrids() {
+	rects := make([]geo.LatticeRect, len(p.Leaves))
+	for i, l := range p.Leaves {
+		rects[i] = p.Q.Lattice(l.C)
+	}
+	// A community's grids are cut from one run of leaves.
+	type run struct{ lo, hi int }
+	comm := map[*community]run{}
+	for _, g := range p.Grids {
+		r, ok := comm[g.Community]
+		if !ok {
+			r = run{g.First, g.End}
+		}
+		comm[g.Community] = run{min(r.lo, g.First), max(r.hi, g.End)}
+	}
+	// Decide every move on the grids as cut, then apply them.
+	type move struct {
+		leaf int
+		to   int32
+	}
+	var moves []move
+	for gi := range p.Grids {
+		g := &p.Grids[gi]
+		comp, n := geo.EdgeComponents(rects[g.First:g.End])
+		if n < 2 {
+			continue
+		}
+		hh := make([]float64, n)
+		for k, c := range comp {
+			hh[c] += p.Leaves[g.First+k].HH
+		}
+		keep := 0
+		for c := range hh {
+			if hh[c] > hh[keep] {
+				keep = c
+			}
+		}
+		cr := comm[g.Community]
+		for c := range n {
+			if c == keep {
+				continue
+			}
+			shared := map[int32]int64{}
+			for k, ck := range comp {
+				if ck != c {
+					continue
+				}
+				for j := cr.lo; j < cr.hi; j++ {
+					if og := p.Leaves[j].Grid; og != int32(gi) {
+						if e := geo.SharedEdge(rects[g.First+k], rects[j]); e > 0 {
+							shared[og] += e
+						}
+					}
+				}
+			}
+			best, most := int32(-1), int64(0)
+			for og, e := range shared {
+				if e > most || (e == most && og < best) {
+					best, most = og, e
+				}
+			}
+			if best < 0 {
+				continue
+			}
+			for k, ck := range comp {
+				if ck == c {
+					moves = append(moves, move{g.First + k, best})
+				}
+			}
+		}
+	}
+	if len(moves) == 0 {
+		return
+	}
+	for _, m := range moves {
+		p.Leaves[m.leaf].Grid = m.to
+	}
+	// Grid by grid, each grid's leaves in their Hilbert order.
+	slices.SortStableFunc(p.Leaves, func(a, b leaf) int { return cmp.Compare(a.Grid, b.Grid) })
+	for i := range p.Grids {
+		p.Grids[i].HH = 0
+	}
+	for j, l := range p.Leaves {
+		g := &p.Grids[l.Grid]
+		if j == 0 || p.Leaves[j-1].Grid != l.Grid {
+			g.First = j
+		}
+		g.End = j + 1
+		g.HH += l.HH
+	}
 }
 
 func urbanRank(c *community) int {

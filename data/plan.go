@@ -26,6 +26,7 @@ type leaf struct {
 	Flags   uint8
 	LandUse string
 	Grid    int32 // index into plan.Grids
+	Curve   int32 // position on the district's Hilbert curve: the cell's id (cellID)
 }
 
 // gridPlan is one grid: a contiguous run of leaves.
@@ -103,7 +104,7 @@ func newPlan(d *district, rivers []river, seed int64) (*plan, error) {
 	total := 0.0
 	for i, c := range cells {
 		b := q.CellBound(c)
-		p.Leaves[i] = leaf{B: b, C: c, HH: p.F.households(b), Flags: flags[c]}
+		p.Leaves[i] = leaf{B: b, C: c, HH: p.F.households(b), Flags: flags[c], Curve: int32(i)}
 		total += p.Leaves[i].HH
 	}
 	for i := range p.Leaves { // the district holds exactly its households

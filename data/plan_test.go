@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wangge/wangge/geo"
 )
 
 func loadAll(t testing.TB) ([]*district, []river) {
@@ -135,5 +137,62 @@ func BenchmarkPlan(b *testing.B) {
 		if _, err := newPlan(d, rs, 1); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// After mendGrids, a grid in pieces (at the leaf level, before any
+// clipping) has no piece beside its largest that touches another grid of
+// its community: there was nowhere to give it. Leaves lie grid by grid
+// and every leaf's Grid is the grid whose run holds it.
+func TestPlanGridsInOnePiece(t *testing.T) {
+	ds, rs := loadAll(t)
+	for _, code := range []string{"500103", "500106", "500229"} {
+		p, err := newPlan(find(t, ds, code), rs, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rects := make([]geo.LatticeRect, len(p.Leaves))
+		for i, l := range p.Leaves {
+			rects[i] = p.Q.Lattice(l.C)
+		}
+		pieces := 0
+		for gi, g := range p.Grids {
+			for j := g.First; j < g.End; j++ {
+				if p.Leaves[j].Grid != int32(gi) {
+					t.Fatalf("%s: leaf %d in the run of grid %s says grid %d", code, j, g.Code, p.Leaves[j].Grid)
+				}
+			}
+			comp, n := geo.EdgeComponents(rects[g.First:g.End])
+			if n == 1 {
+				continue
+			}
+			pieces++
+			hh := make([]float64, n)
+			for k, c := range comp {
+				hh[c] += p.Leaves[g.First+k].HH
+			}
+			keep := 0
+			for c := range hh {
+				if hh[c] > hh[keep] {
+					keep = c
+				}
+			}
+			for k, c := range comp {
+				if c == keep {
+					continue
+				}
+				for oi, o := range p.Grids {
+					if oi == gi || o.Community != g.Community {
+						continue
+					}
+					for j := o.First; j < o.End; j++ {
+						if geo.SharedEdge(rects[g.First+k], rects[j]) > 0 {
+							t.Fatalf("%s: a piece of grid %s touches grid %s of its community", code, g.Code, o.Code)
+						}
+					}
+				}
+			}
+		}
+		t.Logf("%s: %d grids, %d still in pieces (no grid of the community beside them)", code, len(p.Grids), pieces)
 	}
 }
