@@ -18,7 +18,7 @@ const eventsPerHousehold = 0.33
 // event is one generated event with its audit trail.
 type event struct {
 	ID                           int64
-	Cat                          *postgis.SeedCategory
+	Cat                          *postgis.Category
 	Tier, Source, Status         string
 	Reported, Deadline           time.Time
 	Dispatched, Resolved, Closed *time.Time
@@ -39,7 +39,7 @@ type logEntry struct {
 // would happen after now have not happened yet, which leaves the recent
 // events open (and some overdue). Both loading passes call it, so it is
 // a pure function of (seed, grid, scale, now).
-func (s *seeder) gridEvents(p *plan, gi int, cats []postgis.SeedCategory, cum []float64, nextID *int64) []event {
+func (s *seeder) gridEvents(p *plan, gi int, cats []postgis.Category, cum []float64, nextID *int64) []event {
 	g := &p.Grids[gi]
 	rng := stream(s.opts.Seed, uint64(p.Idx), 7, uint64(gi))
 	n := stochRound(s.opts.Scale*g.HH*eventsPerHousehold, rng)
@@ -88,7 +88,7 @@ func (s *seeder) timeline(e *event, p *plan, gi int, prev *event, rng *rand.Rand
 	sla := float64(e.Cat.SLAMinutes)
 	e.Reported = reportedAt(now, rng)
 	e.Deadline = e.Reported.Add(minutes(sla))
-	e.Tier = e.Cat.DefaultTier
+	e.Tier = string(e.Cat.Tier)
 	e.Source, e.Reporter = source(e.Cat.Code, rng)
 	road := roadName(rng)
 	e.Address = fmt.Sprintf("重庆市%s%s%s附近", p.D.Name, g.Street.Name, road)

@@ -10,7 +10,7 @@ import (
 // in two passes over the same generator (events, then event_log), so
 // that memory holds one grid's events at a time.
 func (s *seeder) events(ctx context.Context) error {
-	cats, err := s.db.SeedCategories(ctx)
+	cats, err := s.db.EventCategories(ctx)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ type eventWalker struct {
 	buf  []event
 	k    int
 	next int64
-	cats []postgis.SeedCategory
+	cats []postgis.Category
 	cum  []float64
 }
 
@@ -63,7 +63,7 @@ func (w *eventWalker) event() (*event, bool) {
 
 func (w *eventWalker) grid() *gridPlan { return &w.p.Grids[w.gi-1] }
 
-func (s *seeder) copyEvents(ctx context.Context, p *plan, cats []postgis.SeedCategory, cum []float64) error {
+func (s *seeder) copyEvents(ctx context.Context, p *plan, cats []postgis.Category, cum []float64) error {
 	w := &eventWalker{s: s, p: p, cats: cats, cum: cum}
 	return s.copy(ctx, p, "events", []string{"id", "category_code", "status", "tier", "source", "priority", "grid_code",
 		"description", "address", "reporter", "unit_id", "duplicate_of", "object_id", "reported_at", "deadline_at", "dispatched_at",
@@ -78,7 +78,7 @@ func (s *seeder) copyEvents(ctx context.Context, p *plan, cats []postgis.SeedCat
 	})
 }
 
-func (s *seeder) copyEventLog(ctx context.Context, p *plan, cats []postgis.SeedCategory, cum []float64) error {
+func (s *seeder) copyEventLog(ctx context.Context, p *plan, cats []postgis.Category, cum []float64) error {
 	w := &eventWalker{s: s, p: p, cats: cats, cum: cum}
 	var e *event
 	k := 0
