@@ -236,12 +236,7 @@ func TestEventBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body, _ := evPost(t, hs.URL+"/api/v1"+tt.path, tt.body, tt.header...)
-			if code != tt.want {
-				t.Fatalf("status %d; want %d; body %v", code, tt.want, body)
-			}
-			if body["error"] == "" || body["code"] == "" {
-				t.Errorf("no reason: %v", body)
-			}
+			wantAnswer(t, code, tt.want, body)
 			if code == 409 && strings.Contains(tt.name, "illegal") && body["allowed"] == nil {
 				t.Errorf("409 without the allowed actions: %v", body)
 			}

@@ -162,9 +162,7 @@ func TestFeatureRoutes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := call(t, "GET", base+tt.path, "")
-			if code != tt.want || body["error"] == nil || body["code"] == nil {
-				t.Fatalf("status %d; want %d; body %v", code, tt.want, body)
-			}
+			wantAnswer(t, code, tt.want, body)
 		})
 	}
 }

@@ -96,8 +96,7 @@ func TestKPI(t *testing.T) {
 		t.Errorf("grid 002: %d %v", code, k)
 	}
 	for _, q := range []string{"?region=abc", "?window=0d", "?window=7", "?window=400d"} {
-		if code, b := call(t, "GET", hs.URL+"/api/v1/kpi"+q, ""); code != 400 || b["error"] == "" {
-			t.Errorf("%s: %d %v", q, code, b)
-		}
+		code, b := call(t, "GET", hs.URL+"/api/v1/kpi"+q, "")
+		wantAnswer(t, code, 400, b)
 	}
 }

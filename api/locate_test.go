@@ -225,12 +225,7 @@ func testLocateBadInput(t *testing.T, base string) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := call(t, tt.method, base+tt.path, tt.body)
-			if code != tt.want {
-				t.Fatalf("status %d; want %d; body %v", code, tt.want, body)
-			}
-			if code >= 400 && (body["error"] == "" || body["code"] == "") {
-				t.Errorf("error body without a reason: %v", body)
-			}
+			wantAnswer(t, code, tt.want, body)
 			t.Logf("%d %v", code, body["error"])
 		})
 	}

@@ -335,8 +335,7 @@ func TestGridNeighboursHTTP(t *testing.T) {
 		path   string
 		status int
 	}{{"5001/neighbours", 400}, {"50010300100100x/neighbours", 400}, {"500103001001999/neighbours", 404}} {
-		if code, body := call(t, "GET", base+c.path, ""); code != c.status || body["error"] == "" {
-			t.Errorf("%s: %d %v, want %d with a reason", c.path, code, body, c.status)
-		}
+		code, body := call(t, "GET", base+c.path, "")
+		wantAnswer(t, code, c.status, body)
 	}
 }

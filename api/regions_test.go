@@ -268,9 +268,7 @@ func testRegionBadInput(t *testing.T, base string) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := call(t, "GET", base+tt.path, "")
-			if code != tt.want || body["error"] == "" || (code >= 400 && body["code"] == nil) {
-				t.Fatalf("status %d; want %d; body %v", code, tt.want, body)
-			}
+			wantAnswer(t, code, tt.want, body)
 		})
 	}
 }

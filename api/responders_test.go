@@ -77,6 +77,18 @@ func call(t *testing.T, method, url, body string) (int, map[string]any) {
 	return res.StatusCode, out
 }
 
+// wantAnswer fails unless the status is want and, for an error status,
+// the body carries what every error answer has: a reason and a code.
+func wantAnswer(t *testing.T, code, want int, body map[string]any) {
+	t.Helper()
+	if code != want {
+		t.Fatalf("status %d; want %d; body %v", code, want, body)
+	}
+	if msg, _ := body["error"].(string); code >= 400 && (msg == "" || body["code"] == nil) {
+		t.Fatalf("error answer without a reason and a code: %v", body)
+	}
+}
+
 func ids(body map[string]any) []string {
 	var out []string
 	list, _ := body["responders"].([]any)
@@ -135,12 +147,7 @@ func TestResponderRoutes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := call(t, tt.method, base+tt.path, tt.body)
-			if code != tt.want {
-				t.Fatalf("status %d; want %d; body %v", code, tt.want, body)
-			}
-			if code >= 400 && (body["error"] == "" || body["code"] == "") {
-				t.Errorf("error body without a reason: %v", body)
-			}
+			wantAnswer(t, code, tt.want, body)
 		})
 	}
 	// The dispatched unit is en_route at its new place, in both engines

@@ -99,9 +99,7 @@ func TestSearchRoute(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := call(t, "GET", base+"/search?"+tt.query, "")
-			if code != 400 || body["error"] == nil {
-				t.Errorf("status %d, body %v", code, body)
-			}
+			wantAnswer(t, code, 400, body)
 		})
 	}
 }

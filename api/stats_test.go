@@ -110,9 +110,7 @@ func TestStatsRoute(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := call(t, "GET", base+"/stats?"+tt.query, "")
-			if code != 400 || body["error"] == nil {
-				t.Errorf("status %d, body %v", code, body)
-			}
+			wantAnswer(t, code, 400, body)
 		})
 	}
 }
