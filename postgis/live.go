@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/wangge/wangge/geo"
 )
 
@@ -29,22 +27,31 @@ type Live struct {
 }
 
 // StartLive builds the index and returns once it is loaded and LISTEN is
-// in place; the listener and the writer run until ctx ends.
+// in place; the listener and the writer run until ctx ends. After every
+// (re)connect the listener reloads every responder, since notifications
+// sent while it was away are lost; a failed reload drops the connection
+// and is tried again.
 func (db *DB) StartLive(ctx context.Context, log *slog.Logger) (*Live, error) {
 	l := &Live{Index: geo.NewIndex(), Writer: db.NewUnitWriter(log, 100*time.Millisecond, 2000), db: db, log: log}
 	ready := make(chan error, 1)
-	l.wg.Add(2)
-	go func() { defer l.wg.Done(); l.follow(ctx, ready) }()
-	select {
-	case err := <-ready:
-		if err != nil {
-			l.wg.Done() // the writer never started
-			return nil, err
-		}
-	case <-ctx.Done():
-		l.wg.Done()
-		return nil, ctx.Err()
+	var once sync.Once
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		db.listen(ctx, UnitChannel, log, func() error {
+			n, err := l.reload(ctx)
+			if err == nil {
+				log.Info("responders loaded", "count", n, "index", l.Index.Len())
+			}
+			once.Do(func() { ready <- err })
+			return err
+		}, l.apply)
+		once.Do(func() { ready <- fmt.Errorf("postgis: responders: %w", ctx.Err()) })
+	}()
+	if err := <-ready; err != nil {
+		return nil, err
 	}
+	l.wg.Add(1)
 	go func() { defer l.wg.Done(); l.Writer.Run(ctx) }()
 	return l, nil
 }
@@ -52,44 +59,6 @@ func (db *DB) StartLive(ctx context.Context, log *slog.Logger) (*Live, error) {
 // Wait blocks until the listener and the writer (with its last flush) have
 // stopped, after ctx ended.
 func (l *Live) Wait() { l.wg.Wait() }
-
-// follow LISTENs on UnitChannel and applies every change, reconnecting
-// with backoff (100 ms doubling to 10 s). After each (re)connect it reloads
-// every responder, since notifications sent while it was away are lost;
-// the first attempt's outcome goes to ready.
-func (l *Live) follow(ctx context.Context, ready chan<- error) {
-	backoff := 100 * time.Millisecond
-	first := true
-	for ctx.Err() == nil {
-		err := l.listenOnce(ctx, func() error {
-			n, err := l.reload(ctx)
-			if err == nil {
-				backoff = 100 * time.Millisecond
-				l.log.Info("responders loaded", "count", n, "index", l.Index.Len())
-			}
-			if first {
-				first = false
-				ready <- err
-			}
-			return err
-		})
-		if ctx.Err() != nil {
-			return
-		}
-		if first {
-			first = false
-			ready <- err
-			return
-		}
-		l.log.Warn("unit listener lost; reconnecting", "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 10*time.Second)
-	}
-}
 
 func (l *Live) reload(ctx context.Context) (int, error) {
 	rs, err := l.db.LoadResponders(ctx)
@@ -102,30 +71,6 @@ func (l *Live) reload(ctx context.Context) (int, error) {
 		}
 	}
 	return len(rs), nil
-}
-
-// listenOnce holds a connection of its own (taken out of the pool: it
-// carries LISTEN state) until it fails or ctx ends.
-func (l *Live) listenOnce(ctx context.Context, onListen func() error) error {
-	pooled, err := l.db.Pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("postgis: listen %s: acquire: %w", UnitChannel, err)
-	}
-	conn := pooled.Hijack()
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{UnitChannel}.Sanitize()); err != nil {
-		return fmt.Errorf("postgis: listen %s: %w", UnitChannel, err)
-	}
-	if err := onListen(); err != nil {
-		return err
-	}
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return fmt.Errorf("postgis: wait on %s: %w", UnitChannel, err)
-		}
-		l.apply(n.Payload)
-	}
 }
 
 func (l *Live) apply(payload string) {

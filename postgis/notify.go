@@ -69,13 +69,26 @@ func (db *DB) TileChanged(ctx context.Context, tx pgx.Tx, layer string, minLon, 
 // included): notifications sent while disconnected are lost, so that is
 // where the caller loads the state it then keeps current.
 func (db *DB) Listen(ctx context.Context, channel string, log *slog.Logger, onConnect func(), handle func(payload string)) {
+	db.listen(ctx, channel, log, func() error {
+		if onConnect != nil {
+			onConnect()
+		}
+		return nil
+	}, handle)
+}
+
+// listen is Listen whose onConnect may fail: the connection is then dropped
+// and tried again after the backoff, so state that could not be loaded is
+// loaded on the next connection rather than left stale.
+func (db *DB) listen(ctx context.Context, channel string, log *slog.Logger, onConnect func() error, handle func(payload string)) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := db.listenOnce(ctx, channel, func() {
-			backoff = 100 * time.Millisecond
-			if onConnect != nil {
-				onConnect()
+		err := db.listenOnce(ctx, channel, func() error {
+			if err := onConnect(); err != nil {
+				return err
 			}
+			backoff = 100 * time.Millisecond
+			return nil
 		}, handle)
 		if ctx.Err() != nil {
 			return
@@ -90,7 +103,7 @@ func (db *DB) Listen(ctx context.Context, channel string, log *slog.Logger, onCo
 	}
 }
 
-func (db *DB) listenOnce(ctx context.Context, channel string, ready func(), handle func(string)) error {
+func (db *DB) listenOnce(ctx context.Context, channel string, ready func() error, handle func(string)) error {
 	pooled, err := db.Pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgis: listen: acquire: %w", err)
@@ -101,7 +114,9 @@ func (db *DB) listenOnce(ctx context.Context, channel string, ready func(), hand
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return fmt.Errorf("postgis: listen %s: %w", channel, err)
 	}
-	ready()
+	if err := ready(); err != nil {
+		return err
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
