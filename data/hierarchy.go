@@ -37,6 +37,23 @@ func (p *plan) cut() {
 	p.mendGrids()
 }
 
+// pieces labels grid g's leaves by the edge-connected piece they lie in
+// (comp[k] for leaf g.First+k, n pieces) and names the piece holding
+// most households, the one the grid keeps.
+func (p *plan) pieces(g *gridPlan, rects []geo.LatticeRect) (comp []int, n, keep int) {
+	comp, n = geo.EdgeComponents(rects[g.First:g.End])
+	hh := make([]float64, n)
+	for k, c := range comp {
+		hh[c] += p.Leaves[g.First+k].HH
+	}
+	for c := range hh {
+		if hh[c] > hh[keep] {
+			keep = c
+		}
+	}
+	return comp, n, keep
+}
+
 // mendGrids: a grid's run of leaves falls apart where the Hilbert order
 // jumps over ground outside the district and the piece beyond was too
 // small for a grid of its own. Every piece but a grid's largest goes to
@@ -66,19 +83,9 @@ func (p *plan) mendGrids() {
 	var moves []move
 	for gi := range p.Grids {
 		g := &p.Grids[gi]
-		comp, n := geo.EdgeComponents(rects[g.First:g.End])
+		comp, n, keep := p.pieces(g, rects)
 		if n < 2 {
 			continue
-		}
-		hh := make([]float64, n)
-		for k, c := range comp {
-			hh[c] += p.Leaves[g.First+k].HH
-		}
-		keep := 0
-		for c := range hh {
-			if hh[c] > hh[keep] {
-				keep = c
-			}
 		}
 		cr := comm[g.Community]
 		for c := range n {

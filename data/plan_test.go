@@ -162,21 +162,11 @@ func TestPlanGridsInOnePiece(t *testing.T) {
 					t.Fatalf("%s: leaf %d in the run of grid %s says grid %d", code, j, g.Code, p.Leaves[j].Grid)
 				}
 			}
-			comp, n := geo.EdgeComponents(rects[g.First:g.End])
+			comp, n, keep := p.pieces(&g, rects)
 			if n == 1 {
 				continue
 			}
 			pieces++
-			hh := make([]float64, n)
-			for k, c := range comp {
-				hh[c] += p.Leaves[g.First+k].HH
-			}
-			keep := 0
-			for c := range hh {
-				if hh[c] > hh[keep] {
-					keep = c
-				}
-			}
 			for k, c := range comp {
 				if c == keep {
 					continue
