@@ -95,10 +95,10 @@ func (db *DB) Region(ctx context.Context, code string, geometry bool) (RegionDet
 		var geom *string
 		err := row.Scan(&d.Name, &d.Kind, &geom)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("postgis: region %s: %w", code, wangge.ErrNotFound)
+			return wangge.ErrNotFound
 		}
 		if err != nil {
-			return fmt.Errorf("postgis: region %s: %w", code, err)
+			return err
 		}
 		if geom != nil {
 			d.Geometry = json.RawMessage(*geom)
@@ -110,7 +110,7 @@ func (db *DB) Region(ctx context.Context, code string, geometry bool) (RegionDet
 		d.Parent = &RegionNode{Code: p, Level: pl}
 		b.Queue(`SELECT name FROM regions WHERE code = $1`, p).QueryRow(func(row pgx.Row) error {
 			if err := row.Scan(&d.Parent.Name); err != nil {
-				return fmt.Errorf("postgis: region %s parent: %w", code, err)
+				return fmt.Errorf("parent: %w", err)
 			}
 			return nil
 		})
@@ -123,20 +123,18 @@ func (db *DB) Region(ctx context.Context, code string, geometry bool) (RegionDet
 				return n, row.Scan(&n.Code, &n.Name)
 			})
 			if err != nil {
-				return fmt.Errorf("postgis: children of %s: %w", code, err)
+				return fmt.Errorf("children: %w", err)
 			}
 			return nil
 		})
 	}
 	b.Queue(regionCountsSQL, code).QueryRow(func(row pgx.Row) error {
 		var err error
-		d.Counts, err = scanCounts(row, code)
+		d.Counts, err = scanCounts(row)
 		return err
 	})
+	// Every error is wrapped once, here (the callbacks' included).
 	if err := db.Pool.SendBatch(ctx, b).Close(); err != nil {
-		if errors.Is(err, wangge.ErrNotFound) || errors.Is(err, context.Canceled) {
-			return d, err
-		}
 		return d, fmt.Errorf("postgis: region %s: %w", code, err)
 	}
 	return d, nil
@@ -202,13 +200,13 @@ const regionCountsSQL = `SELECT
 
 // scanCounts reads the row of regionCountsSQL: the one-map figures under
 // a region or grid code.
-func scanCounts(row pgx.Row, code string) (Counts, error) {
+func scanCounts(row pgx.Row) (Counts, error) {
 	c := Counts{}
 	var tags, cats, posts, units []byte
 	err := row.Scan(&c.Residents, &tags, &c.Households, &c.Buildings,
 		&cats, &posts, &units, &c.Grids, &c.OpenEvents, &c.Events30d, &c.ClosureRate, &c.AvgHandlingMinutes, &c.Overdue)
 	if err != nil {
-		return c, fmt.Errorf("postgis: counts of %s: %w", code, err)
+		return c, fmt.Errorf("counts: %w", err)
 	}
 	for _, f := range []struct {
 		raw   []byte
@@ -223,7 +221,7 @@ func scanCounts(row pgx.Row, code string) (Counts, error) {
 	} {
 		m := map[string]int64{}
 		if err := json.Unmarshal(f.raw, &m); err != nil {
-			return c, fmt.Errorf("postgis: counts of %s: %w", code, err)
+			return c, fmt.Errorf("counts: %w", err)
 		}
 		for _, k := range f.keys {
 			m[k] += 0
