@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/paulmach/orb"
@@ -81,15 +79,10 @@ func (h *queryHandlers) locate(c *gin.Context) {
 	}
 	var ok bool
 	if out.Located, ok = h.d.Locator.Locate(out.Lon, out.Lat); !ok {
-		fail(c, h.log, outsideErr(out.Lon, out.Lat))
+		fail(c, h.log, postgis.OutsideCity(out.Lon, out.Lat))
 		return
 	}
 	h.writeLocated(c, out, true)
-}
-
-func outsideErr(lon, lat float64) error {
-	return fmt.Errorf("point %s,%s (WGS-84) lies outside every grid of the city: %w",
-		strconv.FormatFloat(lon, 'f', -1, 64), strconv.FormatFloat(lat, 'f', -1, 64), wangge.ErrNotFound)
 }
 
 // batchBody is POST /api/v1/locate: points as [lon, lat] pairs in crs.

@@ -323,8 +323,7 @@ func (db *DB) LocateSQL(ctx context.Context, lon, lat float64) (Located, error) 
 		Scan(&l.Grid.Code, &l.Grid.Name, &l.Community.Code, &l.Community.Name, &l.Street.Code, &l.Street.Name,
 			&l.District.Code, &l.District.Name, &wk, &wn, &wp)
 	if err == pgx.ErrNoRows {
-		return l, fmt.Errorf("point %s,%s (WGS-84) lies outside every grid of the city: %w",
-			strconv.FormatFloat(lon, 'f', -1, 64), strconv.FormatFloat(lat, 'f', -1, 64), wangge.ErrNotFound)
+		return l, OutsideCity(lon, lat)
 	}
 	if err != nil {
 		return l, fmt.Errorf("postgis: locate: %w", err)
@@ -333,6 +332,12 @@ func (db *DB) LocateSQL(ctx context.Context, lon, lat float64) (Located, error) 
 		l.Worker = &Worker{ID: *wk, Name: *wn, Phone: *wp}
 	}
 	return l, nil
+}
+
+// OutsideCity is the not-found answer of a locate, whichever engine ran it.
+func OutsideCity(lon, lat float64) error {
+	return fmt.Errorf("point %s,%s (WGS-84) lies outside every grid of the city: %w",
+		strconv.FormatFloat(lon, 'f', -1, 64), strconv.FormatFloat(lat, 'f', -1, 64), wangge.ErrNotFound)
 }
 
 // GridAt is Locate for callers that want only the grid code (event
