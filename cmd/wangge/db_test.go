@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -22,12 +23,13 @@ func TestWithParam(t *testing.T) {
 }
 
 // The seed's sessions skip the WAL flush (a load that can be redone);
-// every other session keeps the server's setting.
+// every other command's sessions keep the server's setting.
 func TestBulkSessionsCommitAsynchronously(t *testing.T) {
-	_, url := pgtest.New(t)
+	plain, url := pgtest.New(t)
 	ctx := context.Background()
-	show := func(u string) string {
-		db, err := postgis.Open(ctx, u, 2, 5*time.Second)
+	cfg := Config{DatabaseURL: url, DBMaxConns: 2, DBTimeout: 5 * time.Second, LogLevel: "error"}
+	show := func(open func(context.Context, Config) (*postgis.DB, *slog.Logger, error)) string {
+		db, _, err := open(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,10 +40,14 @@ func TestBulkSessionsCommitAsynchronously(t *testing.T) {
 		}
 		return v
 	}
-	if v := show(withParam(url, "synchronous_commit=off")); v != "off" {
-		t.Fatalf("bulk session: synchronous_commit = %s, want off", v)
+	if v := show(openBulkDB); v != "off" {
+		t.Fatalf("seed session: synchronous_commit = %s, want off", v)
 	}
-	if v := show(withParam(url, "synchronous_commit=on")); v != "on" {
-		t.Fatalf("synchronous_commit = %s, want on", v)
+	var server string
+	if err := plain.Pool.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&server); err != nil {
+		t.Fatal(err)
+	}
+	if v := show(openDB); v != server {
+		t.Fatalf("serve session: synchronous_commit = %s, the server's is %s", v, server)
 	}
 }
