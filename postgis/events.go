@@ -65,33 +65,6 @@ type NewEvent struct {
 	At          time.Time
 }
 
-// createEventSQL records an accepted event in one statement: tier,
-// priority and deadline from its category, assigned to its grid's worker,
-// logged (report, accept) and announced on the stream. No row comes back
-// for an unknown category or an Idempotency-Key already used.
-const createEventSQL = `
-WITH cat AS (SELECT default_tier, priority, sla_minutes FROM event_categories WHERE code = $1),
-w AS (SELECT min(id) AS id FROM units WHERE kind = 'grid_worker' AND grid_code = $3),
-ins AS (
-	INSERT INTO events (category_code, status, tier, source, priority, grid_code, description, address, reporter,
-		object_id, unit_id, idempotency_key, idempotency_hash, reported_at, deadline_at, updated_at, geom)
-	SELECT $1, 'accepted', cat.default_tier, $2, coalesce($10::smallint, cat.priority), $3, $6, $7, $8, $9, w.id,
-		$11, $12, $13::timestamptz, $13::timestamptz + make_interval(mins => cat.sla_minutes), $13::timestamptz, ST_SetSRID(ST_MakePoint($4, $5), 4326)
-	FROM cat, w
-	ON CONFLICT (idempotency_key) DO NOTHING
-	RETURNING *),
-lg AS (
-	INSERT INTO event_log (event_id, at, actor, action, from_status, to_status, from_tier, to_tier, note)
-	SELECT ins.id, $13::timestamptz, v.actor, v.action, v.fs, v.ts, v.ft, ins.tier, v.note
-	FROM ins CROSS JOIN LATERAL (VALUES
-		($14::text, 'report', NULL::text, 'reported', NULL::text, ''),
-		('system', 'accept', 'reported', 'accepted', ins.tier,
-			format('located to grid %s; %s tier, deadline %s; assigned to %s', ins.grid_code, ins.tier,
-				to_char(ins.deadline_at, 'YYYY-MM-DD HH24:MI'), coalesce('unit ' || ins.unit_id, 'nobody (no grid worker)')))
-	) AS v(actor, action, fs, ts, ft, note)),
-pub AS (SELECT stream_publish('event.created', ins.grid_code, ins.geom, event_stream_json(ROW(ins.*)::events)) FROM ins)
-SELECT ` + eventCols + ` FROM ins e, pub`
-
 // CreateEvent records n, committed when it returns. With an
 // Idempotency-Key already used it returns the first event and false; the
 // same key for a different request is wangge.ErrConflict.
@@ -104,17 +77,12 @@ func createEvent(ctx context.Context, q querier, n NewEvent) (e wangge.Event, cr
 	if n.IdemKey != "" {
 		key = &n.IdemKey
 	}
-	actor := n.Reporter
-	if actor == "" {
-		actor = string(n.Source)
+	got, err := createEvents(ctx, q, []NewEvent{n})
+	if err != nil {
+		return e, false, err
 	}
-	err = q.QueryRow(ctx, createEventSQL, n.Category, string(n.Source), n.GridCode, n.Lon, n.Lat, n.Description,
-		n.Address, n.Reporter, n.ObjectID, n.Priority, key, n.IdemHash, n.At, actor).Scan(eventDest(&e)...)
-	if err == nil {
+	if e, ok := got[0]; ok {
 		return e, true, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return e, false, fmt.Errorf("postgis: create event: %w", translate(err))
 	}
 	if key != nil {
 		// Another request holds the key: ON CONFLICT waited for it to

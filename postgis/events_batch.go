@@ -125,7 +125,11 @@ func (w *EventWriter) write(ctx context.Context, batch []*createReq) {
 		close(r.done)
 		return
 	}
-	got, err := w.db.createEvents(ctx, batch)
+	ns := make([]NewEvent, len(batch))
+	for i, r := range batch {
+		ns[i] = r.n
+	}
+	got, err := createEvents(ctx, w.db.Pool, ns)
 	if err != nil && ctx.Err() == nil {
 		w.log.Warn("event batch failed; writing one by one", "events", len(batch), "err", err)
 	}
@@ -139,8 +143,10 @@ func (w *EventWriter) write(ctx context.Context, batch []*createReq) {
 	}
 }
 
-// createEventsSQL is createEventSQL for many rows: ids are drawn first so
-// that each returned row maps back to its request.
+// createEventsSQL records accepted events in one statement: tier, priority
+// and deadline from the category, the grid's worker assigned, the report
+// and the acceptance logged, the stream messages published (one NOTIFY).
+// Ids are drawn first so that each returned row maps back to its request.
 const createEventsSQL = `
 WITH input AS MATERIALIZED (
 	SELECT t.*, nextval(pg_get_serial_sequence('events', 'id')) AS id
@@ -184,7 +190,10 @@ note AS (
 	WHERE lo IS NOT NULL)
 SELECT i.ord, ` + eventCols + ` FROM ins e JOIN input i ON i.id = e.id LEFT JOIN note ON true`
 
-func (db *DB) createEvents(ctx context.Context, batch []*createReq) (map[int]wangge.Event, error) {
+// createEvents records the events of batch in one statement; the map
+// holds the created ones by their index in batch (a missing index: an
+// unknown category, or an Idempotency-Key already used).
+func createEvents(ctx context.Context, q querier, batch []NewEvent) (map[int]wangge.Event, error) {
 	n := len(batch)
 	var (
 		ord                                                 = make([]int32, n)
@@ -194,8 +203,7 @@ func (db *DB) createEvents(ctx context.Context, batch []*createReq) (map[int]wan
 		prio                                                = make([]*int16, n)
 		at                                                  = make([]time.Time, n)
 	)
-	for i, r := range batch {
-		x := r.n
+	for i, x := range batch {
 		ord[i], cat[i], src[i], grid[i], lon[i], lat[i] = int32(i), x.Category, string(x.Source), x.GridCode, x.Lon, x.Lat
 		desc[i], addr[i], rep[i], obj[i], prio[i], at[i] = x.Description, x.Address, x.Reporter, x.ObjectID, x.Priority, x.At
 		if x.IdemKey != "" {
@@ -207,9 +215,9 @@ func (db *DB) createEvents(ctx context.Context, batch []*createReq) (map[int]wan
 			actor[i] = string(x.Source)
 		}
 	}
-	rows, err := db.Pool.Query(ctx, createEventsSQL, ord, cat, src, grid, lon, lat, desc, addr, rep, obj, prio, ikey, ihash, at, actor)
+	rows, err := q.Query(ctx, createEventsSQL, ord, cat, src, grid, lon, lat, desc, addr, rep, obj, prio, ikey, ihash, at, actor)
 	if err != nil {
-		return nil, fmt.Errorf("postgis: create %d events: %w", n, err)
+		return nil, fmt.Errorf("postgis: create events: %w", translate(err))
 	}
 	defer rows.Close()
 	out := make(map[int]wangge.Event, n)
@@ -219,12 +227,12 @@ func (db *DB) createEvents(ctx context.Context, batch []*createReq) (map[int]wan
 			e wangge.Event
 		)
 		if err := rows.Scan(append([]any{&o}, eventDest(&e)...)...); err != nil {
-			return nil, fmt.Errorf("postgis: create %d events: %w", n, err)
+			return nil, fmt.Errorf("postgis: create events: %w", translate(err))
 		}
 		out[int(o)] = e
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgis: create %d events: %w", n, translate(err))
+		return nil, fmt.Errorf("postgis: create events: %w", translate(err))
 	}
 	return out, nil
 }
