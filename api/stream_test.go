@@ -1,90 +1,18 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wangge/wangge/api/ssetest"
 	"github.com/wangge/wangge/postgis"
 )
 
-// sseMsg is one Server-Sent Event as a client parses it.
-type sseMsg struct {
-	ID, Event string
-	Data      map[string]any
-}
-
-// sseDial connects to url and delivers each event on the returned channel
-// until the test ends.
-func sseDial(t *testing.T, url string, header ...string) <-chan sseMsg {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
-		cancel()
-		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
-	}
-	out := make(chan sseMsg, 1000)
-	go func() {
-		defer res.Body.Close()
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		var m sseMsg
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "":
-				if m.Event != "" {
-					out <- m
-				}
-				m = sseMsg{}
-			case strings.HasPrefix(line, "id: "):
-				m.ID = line[4:]
-			case strings.HasPrefix(line, "event: "):
-				m.Event = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				_ = json.Unmarshal([]byte(line[6:]), &m.Data)
-			}
-		}
-		close(out)
-	}()
-	t.Cleanup(cancel)
-	return out
-}
-
-// sseWait returns the first message for which match is true.
-func sseWait(t *testing.T, ch <-chan sseMsg, within time.Duration, match func(sseMsg) bool) sseMsg {
-	t.Helper()
-	deadline := time.After(within)
-	for {
-		select {
-		case m, ok := <-ch:
-			if !ok {
-				t.Fatal("stream closed")
-			}
-			if match(m) {
-				return m
-			}
-		case <-deadline:
-			t.Fatalf("no matching message within %v", within)
-		}
-	}
-}
-
-func eventID(m sseMsg) any {
+func eventID(m ssetest.Msg) any {
 	d, _ := m.Data["data"].(map[string]any)
 	return d["id"]
 }
@@ -97,18 +25,18 @@ func TestEventOnOneReplicaStreamsFromAnother(t *testing.T) {
 	db, url := evCity(t)
 	a, _ := evServer(t, url, true)
 	b, _ := evServer(t, url, true)
-	onB := sseDial(t, b.URL+"/api/v1/stream?region=500103001")
-	onA := sseDial(t, a.URL+"/api/v1/stream")
-	elsewhere := sseDial(t, b.URL+"/api/v1/stream?bbox=107,30,107.1,30.1&kinds=event")
+	onB := ssetest.Dial(t, b.URL+"/api/v1/stream?region=500103001")
+	onA := ssetest.Dial(t, a.URL+"/api/v1/stream")
+	elsewhere := ssetest.Dial(t, b.URL+"/api/v1/stream?bbox=107,30,107.1,30.1&kinds=event")
 
 	start := time.Now()
 	code, ev, _ := evPost(t, a.URL+"/api/v1/events", evBody("fire_alarm", 106.5655, 29.5545, "", "三楼冒烟"))
 	if code != 201 {
 		t.Fatalf("post to A: %d %v", code, ev)
 	}
-	mb := sseWait(t, onB, time.Second, func(m sseMsg) bool { return m.Event == "event.created" && eventID(m) == ev["id"] })
+	mb := ssetest.Wait(t, onB, time.Second, func(m ssetest.Msg) bool { return m.Event == "event.created" && eventID(m) == ev["id"] })
 	t.Logf("POST on A → SSE on B in %v (seq %s)", time.Since(start), mb.ID)
-	ma := sseWait(t, onA, time.Second, func(m sseMsg) bool { return m.Event == "event.created" && eventID(m) == ev["id"] })
+	ma := ssetest.Wait(t, onA, time.Second, func(m ssetest.Msg) bool { return m.Event == "event.created" && eventID(m) == ev["id"] })
 	if ma.ID != mb.ID || mb.ID == "" {
 		t.Errorf("replicas numbered the message %q and %q", ma.ID, mb.ID)
 	}
@@ -122,7 +50,7 @@ func TestEventOnOneReplicaStreamsFromAnother(t *testing.T) {
 		t.Fatalf("dispatch: %d %v", c, r)
 	}
 	var updated, unit bool
-	sseWait(t, onB, time.Second, func(m sseMsg) bool {
+	ssetest.Wait(t, onB, time.Second, func(m ssetest.Msg) bool {
 		d, _ := m.Data["data"].(map[string]any)
 		updated = updated || m.Event == "event.updated" && d["id"] == ev["id"] && d["status"] == "dispatched"
 		unit = unit || m.Event == "unit.changed" && d["id"].(float64) == 9002 && d["status"] == "en_route"
@@ -134,18 +62,18 @@ func TestEventOnOneReplicaStreamsFromAnother(t *testing.T) {
 		`UPDATE grids SET version = version + 1, updated_by = 'planner' WHERE code = '500103001001002'`); err != nil {
 		t.Fatal(err)
 	}
-	mg := sseWait(t, onB, time.Second, func(m sseMsg) bool { return m.Event == "grid.changed" })
+	mg := ssetest.Wait(t, onB, time.Second, func(m ssetest.Msg) bool { return m.Event == "grid.changed" })
 	if d := mg.Data["data"].(map[string]any); d["code"] != "500103001001002" || d["version"].(float64) != 2 {
 		t.Errorf("grid message %v", d)
 	}
 
 	// A client that reconnects with Last-Event-ID gets what came after it.
-	again := sseDial(t, b.URL+"/api/v1/stream", "Last-Event-ID", mb.ID)
-	first := sseWait(t, again, time.Second, func(sseMsg) bool { return true })
+	again := ssetest.Dial(t, b.URL+"/api/v1/stream", "Last-Event-ID", mb.ID)
+	first := ssetest.Wait(t, again, time.Second, func(ssetest.Msg) bool { return true })
 	if first.ID != fmt.Sprint(mb.Data["seq"].(float64)+1) {
 		t.Errorf("first replayed message %s after %s", first.ID, mb.ID)
 	}
-	sseWait(t, again, time.Second, func(m sseMsg) bool { return m.Event == "event.updated" })
+	ssetest.Wait(t, again, time.Second, func(m ssetest.Msg) bool { return m.Event == "event.updated" })
 
 	// Nothing reached the client watching another place.
 	select {
