@@ -63,7 +63,7 @@ func (h *queryHandlers) writeLocated(c *gin.Context, out locateJSON, cache bool)
 	b = strconv.AppendQuote(b, out.Engine)
 	b = append(b, ',')
 	b = append(b, js[1:]...)
-	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	sendBytes(c, http.StatusOK, jsonType, b)
 }
 
 // writeBatch answers POST /locate as batchJSON, hand-assembled: grids[i]
@@ -115,5 +115,5 @@ func (h *queryHandlers) writeBatch(c *gin.Context, crs string, located []*postgi
 		b = append(b, js...)
 	}
 	b = append(b, "}}"...)
-	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+	sendBytes(c, http.StatusOK, jsonType, b)
 }

@@ -152,5 +152,5 @@ func (h *queryHandlers) stats(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", pickBody(c, e.body, e.gz))
+	sendBytes(c, http.StatusOK, jsonType, pickBody(c, e.body, e.gz))
 }

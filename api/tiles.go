@@ -70,12 +70,7 @@ func (s *Server) tile(c *gin.Context) {
 		fail(c, s.log, err)
 		return
 	}
-	h["Content-Type"] = mvtType
-	// A known length spares the chunked framing net/http falls back to
-	// for bodies over 2 KB, and lets clients size their buffers.
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	c.Status(http.StatusOK)
-	_, _ = c.Writer.Write(body)
+	sendBytes(c, http.StatusOK, mvtType, body)
 }
 
 var (
