@@ -20,7 +20,7 @@ var allowed = map[string][]string{
 	"postgis":    {"", "geo", "migrations", "postgis"},
 	"tiles":      {"", "geo", "migrations", "postgis"},
 	"data":       {"", "geo", "migrations", "postgis", "data"},
-	"api":        {"", "geo", "migrations", "postgis", "tiles"},
+	"api":        {"", "geo", "migrations", "postgis", "tiles", "api"}, // api/apitest builds on api
 }
 
 // forbiddenOutside are third-party packages that only some layers may use.

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -24,6 +25,9 @@ type Deps struct {
 	Plans        *Plans         // nil: no grid plan/history routes
 	Static       fs.FS          // the front end served at /; nil: none
 	Open311      *Open311       // nil: no /open311/v2 gateway
+	// Access is who may call (credentials, audit, host and origin rules).
+	// nil: only public routes answer; every other one is 401.
+	Access *Access
 }
 
 // Server holds the router and its dependencies.
@@ -33,6 +37,11 @@ type Server struct {
 	version string
 	router  *gin.Engine
 	tiles   *tiles.Service
+
+	access   Access
+	cache    *PrincipalCache
+	throttle *LoginThrottle
+	static   map[string]bool // the front end's files: public
 }
 
 // New builds the router with its middleware and routes.
@@ -41,8 +50,19 @@ func New(d Deps) *Server {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true // c.Done()/Err() follow the request context
-	s := &Server{log: d.Log, health: d.Health, version: d.Version, router: r, tiles: d.Tiles}
-	r.Use(withRequestID(), accessLog(d.Log), recovery(d.Log), bodyLimit(d.MaxBodyBytes))
+	s := &Server{log: d.Log, health: d.Health, version: d.Version, router: r, tiles: d.Tiles, static: map[string]bool{}}
+	if d.Access != nil {
+		s.access = *d.Access
+	}
+	s.cache = s.access.Cache
+	if s.cache == nil {
+		s.cache = NewPrincipalCache(0)
+	}
+	s.throttle = s.access.Throttle
+	if s.throttle == nil {
+		s.throttle = NewLoginThrottle(15*time.Minute, 5, 20)
+	}
+	r.Use(withRequestID(), accessLog(d.Log), recovery(d.Log), s.hygiene(), bodyLimit(d.MaxBodyBytes), s.authorize())
 	r.NoRoute(func(c *gin.Context) {
 		abortJSON(c, http.StatusNotFound, "not_found", "no such route: "+c.Request.URL.Path)
 	})
@@ -52,6 +72,10 @@ func New(d Deps) *Server {
 	r.GET("/healthz", healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/version", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"version": s.version}) })
+	if d.Access != nil && d.Access.Credentials != nil {
+		s.routeSession()
+		s.routeAdmin(d.Access)
+	}
 	if s.tiles != nil {
 		s.tileRoutes(r)
 	}
@@ -77,6 +101,9 @@ func New(d Deps) *Server {
 		if err := s.routeStatic(d.Static); err != nil {
 			d.Log.Error("front end not served", "err", err)
 		}
+	}
+	if err := s.checkPolicy(); err != nil {
+		panic(err) // a programming error: the route would be open or unreachable
 	}
 	return s
 }

@@ -83,9 +83,11 @@ func (s *Server) routeStatic(site fs.FS) error {
 	}
 	s.router.GET("/", serve(files["index.html"]))
 	s.router.HEAD("/", serve(files["index.html"]))
+	s.static["/"] = true
 	for p, f := range files {
 		s.router.GET("/"+p, serve(f))
 		s.router.HEAD("/"+p, serve(f))
+		s.static["/"+p] = true
 	}
 	return nil
 }

@@ -30,6 +30,10 @@ type Config struct {
 	WarmZoom        int
 	Open311Keys     []string      // api_keys the Open311 gateway accepts; none: it refuses submissions
 	DemoFeed        time.Duration // > 0: report a synthetic incident this often (make run's living demo)
+	AllowedHosts    []string      // Host headers served; empty: the listen address and localhost
+	CORSOrigins     []string      // browser origins allowed to call the API; empty: none
+	Open311Public   bool          // Open311 discovery and services open to anonymous callers
+	SessionTTL      time.Duration // how long a login lasts
 
 	envErrs []error // malformed environment values, reported by validate
 }
@@ -54,6 +58,16 @@ func (c *Config) register(fs *flag.FlagSet) {
 	c.Open311Keys = splitKeys(env("WANGGE_OPEN311_KEYS", ""))
 	fs.DurationVar(&c.DemoFeed, "demo-feed", c.envDuration("WANGGE_DEMO_FEED", 0),
 		"report a synthetic incident this often, so a demo wall shows live events; 0: off (WANGGE_DEMO_FEED)")
+	fs.Func("allowed-hosts", "comma-separated Host headers served (host or host:port); default: the listen address and localhost (WANGGE_ALLOWED_HOSTS)",
+		func(v string) error { c.AllowedHosts = splitKeys(v); return nil })
+	c.AllowedHosts = splitKeys(env("WANGGE_ALLOWED_HOSTS", ""))
+	fs.Func("cors-origins", "comma-separated browser origins allowed to call the API; default none (WANGGE_CORS_ORIGINS)",
+		func(v string) error { c.CORSOrigins = splitKeys(v); return nil })
+	c.CORSOrigins = splitKeys(env("WANGGE_CORS_ORIGINS", ""))
+	fs.BoolVar(&c.Open311Public, "open311-public", env("WANGGE_OPEN311_PUBLIC", "true") == "true",
+		"Open311 discovery and service list open to anonymous callers (WANGGE_OPEN311_PUBLIC)")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", c.envDuration("WANGGE_SESSION_TTL", 12*time.Hour),
+		"how long a login lasts (WANGGE_SESSION_TTL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.envDuration("WANGGE_SHUTDOWN_TIMEOUT", 15*time.Second),
 		"grace period for in-flight requests on SIGTERM (WANGGE_SHUTDOWN_TIMEOUT)")
 }
@@ -80,6 +94,9 @@ func (c *Config) validate() error {
 	}
 	if c.DemoFeed < 0 || (c.DemoFeed > 0 && c.DemoFeed < 100*time.Millisecond) {
 		return fmt.Errorf("config: -demo-feed %v: want 0 (off) or at least 100ms", c.DemoFeed)
+	}
+	if c.SessionTTL < time.Minute || c.SessionTTL > 30*24*time.Hour {
+		return fmt.Errorf("config: -session-ttl %v: want 1m..720h", c.SessionTTL)
 	}
 	if c.WarmZoom < -1 || c.WarmZoom > 14 {
 		return fmt.Errorf("config: -tile-warm-zoom %d: want -1..14", c.WarmZoom)
