@@ -15,7 +15,7 @@ build: frontend
 # private PostGIS up → migrate → seed the demo city if empty → serve on 127.0.0.1:8080
 run: build db-up
 	DATABASE_URL=$(DBURL) $(BIN) migrate
-	DATABASE_URL=$(DBURL) $(BIN) seed --if-empty
+	DATABASE_URL=$(DBURL) $(BIN) seed --if-empty --demo-accounts
 	DATABASE_URL=$(DBURL) $(BIN) serve -demo-feed $${WANGGE_DEMO_FEED:-8s}
 
 # private PostGIS up → gofmt → go vet → staticcheck → go test -race → front-end tests (when they exist)

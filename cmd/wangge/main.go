@@ -30,6 +30,11 @@ commands:
   import             load your own boundaries or layers from a GeoJSON file (see wangge import -h)
   db up|stop|url|status
                      manage the private PostGIS cluster under ./.data (the default database)
+  user add NAME -role ROLE [-region CODE] [-unit ID]
+                     add an account (password read from stdin); user list; user disable NAME
+  token create NAME [-ttl 720h] [-label L]
+                     a bearer token for a user, alone on the last line; token list; token revoke ID
+  audit verify       check the audit log's hash chain (non-zero exit when broken)
   version            print the version
 
 Every command takes -h. Configuration: flag, then environment (WANGGE_*, DATABASE_URL), then default.
@@ -59,6 +64,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		"seed":    seed,
 		"import":  importCmd,
 		"db":      dbCmd,
+		"user":    userCmd,
+		"token":   tokenCmd,
+		"audit":   auditCmd,
 		"version": func(_ context.Context, _ []string, w io.Writer) error { _, err := fmt.Fprintln(w, version); return err },
 	}
 	cmd, ok := cmds[args[0]]

@@ -26,6 +26,7 @@ func seed(ctx context.Context, args []string, stdout io.Writer) error {
 		districts string
 		now       string
 		ifEmpty   bool
+		accounts  bool
 	)
 	cfg, _, err := parse("seed", args, func(fs *flag.FlagSet) {
 		fs.Float64Var(&opts.Scale, "scale", data.DefaultScale(), "share of the real city's buildings, residents, objects and events (0 < S <= 1); the hierarchy is always complete")
@@ -33,6 +34,7 @@ func seed(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.StringVar(&districts, "districts", "", "comma-separated 6-digit district codes (default: all 38)")
 		fs.StringVar(&now, "now", "", "the day the event history leads up to, YYYY-MM-DD (default: today in Asia/Shanghai)")
 		fs.BoolVar(&ifEmpty, "if-empty", false, "do nothing (exit 0) when the database already holds a city")
+		fs.BoolVar(&accounts, "demo-accounts", false, "when the database has no account, create one demo account per role and write their passwords to <data-dir>/demo-accounts.txt (make run does)")
 	})
 	if err != nil {
 		return err
@@ -50,11 +52,21 @@ func seed(ctx context.Context, args []string, stdout io.Writer) error {
 	defer db.Close()
 	st, err := data.Seed(ctx, db, opts, log)
 	if errors.Is(err, wangge.ErrConflict) && ifEmpty {
-		_, err = fmt.Fprintln(stdout, "database already holds a city; not seeding")
-		return err
+		if _, err = fmt.Fprintln(stdout, "database already holds a city; not seeding"); err != nil {
+			return err
+		}
+		if !accounts {
+			return nil
+		}
+		return ensureDemoAccounts(ctx, db, cfg.DataDir, stdout)
 	}
 	if err != nil {
 		return err
+	}
+	if accounts {
+		if err := ensureDemoAccounts(ctx, db, cfg.DataDir, stdout); err != nil {
+			return err
+		}
 	}
 	names := make([]string, 0, len(st.Rows))
 	for n := range st.Rows {
