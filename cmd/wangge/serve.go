@@ -123,7 +123,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
 		Responders: responders, Query: query, Events: events, Stream: stream, Plans: &api.Plans{Store: db},
 		Open311: &api.Open311{Events: events, Categories: db, Keys: cfg.Open311Keys}, Static: frontend.FS(),
-		Access: access(ctx, auditCtx, cfg, db, log)})
+		Access: access(ctx, auditCtx, cfg, ln.Addr().String(), db, log)})
 	if !frontend.Built() {
 		log.Warn("this binary carries no built front end; / serves a placeholder (make build with Node installed)")
 	}
