@@ -47,6 +47,7 @@ type Access struct {
 	Throttle      *LoginThrottle // nil: 5 failures per name, 20 per client, per 15 min
 	Admin         AdminStore     // nil: no /users, /tokens
 	AuditLog      AuditReader    // nil: no /audit
+	OIDC          *OIDC          // nil: no single sign-on
 }
 
 const sessionCookie = "wangge_session"

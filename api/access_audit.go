@@ -18,26 +18,23 @@ import (
 // so no personal data and no write's answer leaves unrecorded.
 type heldWriter struct {
 	gin.ResponseWriter
-	status int
+	status int  // as gin: may change until the body starts
+	wrote  bool // the header is committed (for the handler's view)
 	body   bytes.Buffer
 }
 
 func (w *heldWriter) WriteHeader(code int) {
-	if w.status == 0 {
+	if code > 0 && !w.wrote {
 		w.status = code
 	}
 }
-func (w *heldWriter) WriteHeaderNow() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-}
+func (w *heldWriter) WriteHeaderNow() { w.wrote = true }
 func (w *heldWriter) Write(b []byte) (int, error) {
-	w.WriteHeaderNow()
+	w.wrote = true
 	return w.body.Write(b)
 }
 func (w *heldWriter) WriteString(s string) (int, error) {
-	w.WriteHeaderNow()
+	w.wrote = true
 	return w.body.WriteString(s)
 }
 func (w *heldWriter) Status() int {
@@ -46,8 +43,13 @@ func (w *heldWriter) Status() int {
 	}
 	return w.status
 }
-func (w *heldWriter) Size() int     { return w.body.Len() }
-func (w *heldWriter) Written() bool { return w.status != 0 }
+func (w *heldWriter) Size() int {
+	if !w.wrote {
+		return -1
+	}
+	return w.body.Len()
+}
+func (w *heldWriter) Written() bool { return w.wrote }
 func (w *heldWriter) Flush()        {}
 
 // audited runs the handler with its answer held, records the audit row

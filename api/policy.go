@@ -41,9 +41,11 @@ var routes = map[string]rule{
 	"GET /readyz":  open(wangge.PermPublic),
 	"GET /version": open(wangge.PermPublic),
 
-	"POST /api/v1/session":   {perm: wangge.PermPublic, audit: auditAlways},
-	"GET /api/v1/session":    open(wangge.PermSession),
-	"DELETE /api/v1/session": write(wangge.PermSession),
+	"POST /api/v1/session":              {perm: wangge.PermPublic, audit: auditAlways},
+	"GET /api/v1/session":               open(wangge.PermSession),
+	"DELETE /api/v1/session":            write(wangge.PermSession),
+	"GET /api/v1/session/oidc":          open(wangge.PermPublic),
+	"GET /api/v1/session/oidc/callback": {perm: wangge.PermPublic, audit: auditAlways},
 
 	"GET /api/v1/users":                open(wangge.PermUsersManage),
 	"POST /api/v1/users":               write(wangge.PermUsersManage),

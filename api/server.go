@@ -75,6 +75,9 @@ func New(d Deps) *Server {
 	if d.Access != nil && d.Access.Credentials != nil {
 		s.routeSession()
 		s.routeAdmin(d.Access)
+		if d.Access.OIDC != nil {
+			s.routeOIDC(d.Access.OIDC)
+		}
 	}
 	if s.tiles != nil {
 		s.tileRoutes(r)

@@ -176,3 +176,29 @@ func (db *DB) UserBySubject(ctx context.Context, subject string) (wangge.Princip
 	}
 	return p, nil
 }
+
+// ProvisionSSOUser creates or updates the account of a single-sign-on
+// subject with the role and region the identity platform asserts (its
+// claims are authoritative at every login); a disabled account stays
+// disabled and is refused.
+func (db *DB) ProvisionSSOUser(ctx context.Context, subject string, n NewUser) (wangge.Principal, error) {
+	n.Password, n.Subject = "", subject
+	if err := n.Check(); err != nil {
+		return wangge.Principal{}, err
+	}
+	var (
+		p   wangge.Principal
+		off bool
+	)
+	err := db.Pool.QueryRow(ctx, `INSERT INTO users (name, role, region, unit_id, subject) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (subject) DO UPDATE SET role = EXCLUDED.role, region = EXCLUDED.region, unit_id = EXCLUDED.unit_id
+		RETURNING id, name, role, region, unit_id, disabled_at IS NOT NULL`,
+		n.Name, n.Role, n.Region, n.UnitID, subject).Scan(&p.UserID, &p.Name, &p.Role, &p.Region, &p.UnitID, &off)
+	if err != nil {
+		return p, fmt.Errorf("postgis: sso user %s: %w", n.Name, userErr(err))
+	}
+	if off {
+		return wangge.Principal{}, fmt.Errorf("account disabled: %w", wangge.ErrForbidden)
+	}
+	return p, nil
+}

@@ -21,7 +21,12 @@ func access(ctx, auditCtx context.Context, cfg Config, addr string, db *postgis.
 	if len(hosts) == 0 {
 		hosts = api.DefaultAllowedHosts(addr) // the bound address: -addr may say port 0
 	}
-	return &api.Access{Credentials: db, Audit: audit, Cache: cache, SessionTTL: cfg.SessionTTL,
+	a := &api.Access{Credentials: db, Audit: audit, Cache: cache, SessionTTL: cfg.SessionTTL,
 		AllowedHosts: hosts, CORSOrigins: cfg.CORSOrigins, Open311Public: cfg.Open311Public,
 		Admin: db, AuditLog: db}
+	if o := cfg.OIDC; o.Issuer != "" {
+		a.OIDC = &api.OIDC{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL,
+			RoleClaim: o.RoleClaim, RegionClaim: o.RegionClaim, Users: db}
+	}
+	return a
 }

@@ -34,6 +34,7 @@ type Config struct {
 	CORSOrigins     []string      // browser origins allowed to call the API; empty: none
 	Open311Public   bool          // Open311 discovery and services open to anonymous callers
 	SessionTTL      time.Duration // how long a login lasts
+	OIDC            OIDCConfig    // single sign-on; Issuer "": off
 
 	envErrs []error // malformed environment values, reported by validate
 }
@@ -68,6 +69,12 @@ func (c *Config) register(fs *flag.FlagSet) {
 		"Open311 discovery and service list open to anonymous callers (WANGGE_OPEN311_PUBLIC)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.envDuration("WANGGE_SESSION_TTL", 12*time.Hour),
 		"how long a login lasts (WANGGE_SESSION_TTL)")
+	fs.StringVar(&c.OIDC.Issuer, "oidc-issuer", env("WANGGE_OIDC_ISSUER", ""), "OpenID Connect issuer URL for single sign-on; empty: off (WANGGE_OIDC_ISSUER)")
+	fs.StringVar(&c.OIDC.ClientID, "oidc-client-id", env("WANGGE_OIDC_CLIENT_ID", ""), "OpenID Connect client id (WANGGE_OIDC_CLIENT_ID)")
+	c.OIDC.ClientSecret = env("WANGGE_OIDC_CLIENT_SECRET", "") // environment only: a flag shows in ps
+	fs.StringVar(&c.OIDC.RedirectURL, "oidc-redirect-url", env("WANGGE_OIDC_REDIRECT_URL", ""), "callback URL registered with the issuer; empty: this server's /api/v1/session/oidc/callback (WANGGE_OIDC_REDIRECT_URL)")
+	fs.StringVar(&c.OIDC.RoleClaim, "oidc-role-claim", env("WANGGE_OIDC_ROLE_CLAIM", "wangge_role"), "ID token claim carrying the wangge role (WANGGE_OIDC_ROLE_CLAIM)")
+	fs.StringVar(&c.OIDC.RegionClaim, "oidc-region-claim", env("WANGGE_OIDC_REGION_CLAIM", "wangge_region"), "ID token claim carrying the region code (WANGGE_OIDC_REGION_CLAIM)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.envDuration("WANGGE_SHUTDOWN_TIMEOUT", 15*time.Second),
 		"grace period for in-flight requests on SIGTERM (WANGGE_SHUTDOWN_TIMEOUT)")
 }
@@ -98,6 +105,14 @@ func (c *Config) validate() error {
 	if c.SessionTTL < time.Minute || c.SessionTTL > 30*24*time.Hour {
 		return fmt.Errorf("config: -session-ttl %v: want 1m..720h", c.SessionTTL)
 	}
+	if c.OIDC.Issuer != "" {
+		if u, err := url.Parse(c.OIDC.Issuer); err != nil || (u.Scheme != "https" && u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
+			return fmt.Errorf("config: -oidc-issuer %q: want an https URL", c.OIDC.Issuer)
+		}
+		if c.OIDC.ClientID == "" {
+			return fmt.Errorf("config: -oidc-issuer needs -oidc-client-id")
+		}
+	}
 	if c.WarmZoom < -1 || c.WarmZoom > 14 {
 		return fmt.Errorf("config: -tile-warm-zoom %d: want -1..14", c.WarmZoom)
 	}
@@ -118,6 +133,11 @@ func (c *Config) validate() error {
 	}
 	c.DataDir = abs
 	return nil
+}
+
+// OIDCConfig is the single sign-on client.
+type OIDCConfig struct {
+	Issuer, ClientID, ClientSecret, RedirectURL, RoleClaim, RegionClaim string
 }
 
 func splitKeys(v string) []string {
