@@ -171,7 +171,7 @@ func TestBearerTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	offName, disabled := apitest.User(t, db, wangge.RoleAdmin, "", nil)
-	if err := db.DisableUser(ctx, offName); err != nil {
+	if err := db.DisableUser(ctx, wangge.CityScope(), offName); err != nil {
 		t.Fatal(err)
 	}
 	unknown, _ := wangge.NewSecret(wangge.TokenPrefix)

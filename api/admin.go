@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,11 +16,11 @@ import (
 // AdminStore manages accounts and tokens (postgis.DB).
 type AdminStore interface {
 	CreateUser(ctx context.Context, n postgis.NewUser) (postgis.User, error)
-	Users(ctx context.Context) ([]postgis.User, error)
-	DisableUser(ctx context.Context, name string) error
-	IssueToken(ctx context.Context, name string, ttl time.Duration, label string) (string, postgis.Credential, error)
-	Credentials(ctx context.Context, sessions bool) ([]postgis.Credential, error)
-	RevokeCredential(ctx context.Context, id int64) error
+	Users(ctx context.Context, scope wangge.Scope) ([]postgis.User, error)
+	DisableUser(ctx context.Context, scope wangge.Scope, name string) error
+	IssueToken(ctx context.Context, scope wangge.Scope, name string, ttl time.Duration, label string) (string, postgis.Credential, error)
+	Credentials(ctx context.Context, scope wangge.Scope, sessions bool) ([]postgis.Credential, error)
+	RevokeToken(ctx context.Context, scope wangge.Scope, id int64) error
 }
 
 // AuditReader reads the audit log (postgis.DB).
@@ -49,7 +50,7 @@ type adminHandlers struct {
 }
 
 func (h adminHandlers) users(c *gin.Context) {
-	us, err := h.store.Users(c.Request.Context())
+	us, err := h.store.Users(c.Request.Context(), scope(c))
 	if err != nil {
 		fail(c, h.s.log, err)
 		return
@@ -74,7 +75,7 @@ func (h adminHandlers) createUser(c *gin.Context) {
 		return
 	}
 	if !scope(c).Covers(b.Region) {
-		fail(c, h.s.log, wangge.Invalid("region", "%q is outside your jurisdiction", b.Region))
+		fail(c, h.s.log, fmt.Errorf("region %q is outside your jurisdiction: %w", b.Region, wangge.ErrForbidden))
 		return
 	}
 	u, err := h.store.CreateUser(c.Request.Context(), postgis.NewUser{Name: b.Name, Role: wangge.Role(b.Role),
@@ -88,7 +89,7 @@ func (h adminHandlers) createUser(c *gin.Context) {
 }
 
 func (h adminHandlers) disable(c *gin.Context) {
-	if err := h.store.DisableUser(c.Request.Context(), c.Param("name")); err != nil {
+	if err := h.store.DisableUser(c.Request.Context(), scope(c), c.Param("name")); err != nil {
 		fail(c, h.s.log, err)
 		return
 	}
@@ -96,7 +97,7 @@ func (h adminHandlers) disable(c *gin.Context) {
 }
 
 func (h adminHandlers) tokens(c *gin.Context) {
-	cs, err := h.store.Credentials(c.Request.Context(), c.Query("sessions") == "true")
+	cs, err := h.store.Credentials(c.Request.Context(), scope(c), c.Query("sessions") == "true")
 	if err != nil {
 		fail(c, h.s.log, err)
 		return
@@ -126,7 +127,7 @@ func (h adminHandlers) createToken(c *gin.Context) {
 		}
 		ttl = d
 	}
-	secret, cred, err := h.store.IssueToken(c.Request.Context(), b.User, ttl, b.Label)
+	secret, cred, err := h.store.IssueToken(c.Request.Context(), scope(c), b.User, ttl, b.Label)
 	if err != nil {
 		fail(c, h.s.log, err)
 		return
@@ -142,7 +143,7 @@ func (h adminHandlers) revoke(c *gin.Context) {
 		fail(c, h.s.log, err)
 		return
 	}
-	if err := h.store.RevokeCredential(c.Request.Context(), id); err != nil {
+	if err := h.store.RevokeToken(c.Request.Context(), scope(c), id); err != nil {
 		fail(c, h.s.log, err)
 		return
 	}
@@ -152,7 +153,7 @@ func (h adminHandlers) revoke(c *gin.Context) {
 
 // auditLog: GET /api/v1/audit?actor=&target=&action=&since=&until=&before=&limit=
 func auditLog(c *gin.Context, s *Server, r AuditReader) {
-	q := postgis.AuditQuery{Actor: c.Query("actor"), Target: c.Query("target"), Action: c.Query("action")}
+	q := postgis.AuditQuery{Scope: scope(c), Actor: c.Query("actor"), Target: c.Query("target"), Action: c.Query("action")}
 	var err error
 	for _, f := range []struct {
 		name string

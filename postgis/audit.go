@@ -185,8 +185,11 @@ func AppendAudit(ctx context.Context, db *DB, recs []AuditRecord) error {
 	})
 }
 
-// AuditQuery filters the audit log; zero fields do not filter.
+// AuditQuery filters the audit log; zero fields do not filter except
+// Scope: an auditor of a region reads the rows of the accounts of that
+// region (logins included), a city auditor every row.
 type AuditQuery struct {
+	Scope                 wangge.Scope
 	Actor, Target, Action string // Action matches as a prefix ("events.handle")
 	Since, Until          time.Time
 	Before                int64 // keyset: rows with id < Before (0: from the newest)
@@ -210,7 +213,9 @@ func (db *DB) AuditLog(ctx context.Context, q AuditQuery) ([]AuditRecord, error)
 		WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR target = $2) AND ($3 = '' OR starts_with(action, $3))
 		  AND ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5)
 		  AND ($6 = 0 OR id < $6)
-		ORDER BY id DESC LIMIT $7`, q.Actor, q.Target, q.Action, since, until, q.Before, q.Limit)
+		  AND ($8 OR actor IN (SELECT name FROM users WHERE region LIKE $9)
+		            OR actor IN (SELECT 'login:' || name FROM users WHERE region LIKE $9))
+		ORDER BY id DESC LIMIT $7`, q.Actor, q.Target, q.Action, since, until, q.Before, q.Limit, q.Scope.City(), q.Scope.Like())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: audit log: %w", err)
 	}

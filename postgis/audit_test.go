@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/postgis/pgtest"
 )
@@ -75,15 +76,15 @@ func TestAuditQuery(t *testing.T) {
 	db, _ := pgtest.New(t)
 	auditRows(t, db, 30)
 	ctx := context.Background()
-	all, err := db.AuditLog(ctx, postgis.AuditQuery{Limit: 10})
+	all, err := db.AuditLog(ctx, postgis.AuditQuery{Scope: wangge.CityScope(), Limit: 10})
 	if err != nil || len(all) != 10 || all[0].ID != 30 {
 		t.Fatalf("newest 10: %d rows, first %v, %v", len(all), all, err)
 	}
-	next, err := db.AuditLog(ctx, postgis.AuditQuery{Limit: 10, Before: all[9].ID})
+	next, err := db.AuditLog(ctx, postgis.AuditQuery{Scope: wangge.CityScope(), Limit: 10, Before: all[9].ID})
 	if err != nil || len(next) != 10 || next[0].ID != all[9].ID-1 {
 		t.Fatalf("keyset page: %v %v", next, err)
 	}
-	mine, err := db.AuditLog(ctx, postgis.AuditQuery{Actor: "user3", Action: "events.handle"})
+	mine, err := db.AuditLog(ctx, postgis.AuditQuery{Scope: wangge.CityScope(), Actor: "user3", Action: "events.handle"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,10 +65,11 @@ func (db *DB) IssueCredential(ctx context.Context, userID int64, kind string, tt
 	return secret, c, nil
 }
 
-// IssueToken creates a bearer token for the named user.
-func (db *DB) IssueToken(ctx context.Context, name string, ttl time.Duration, label string) (string, Credential, error) {
+// IssueToken creates a bearer token for the named user in scope.
+func (db *DB) IssueToken(ctx context.Context, scope wangge.Scope, name string, ttl time.Duration, label string) (string, Credential, error) {
 	var id int64
-	err := db.Pool.QueryRow(ctx, `SELECT id FROM users WHERE name = $1 AND disabled_at IS NULL`, name).Scan(&id)
+	err := db.Pool.QueryRow(ctx, `SELECT id FROM users WHERE name = $1 AND disabled_at IS NULL AND region LIKE $2`,
+		name, scope.Like()).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", Credential{}, fmt.Errorf("postgis: token: user %s: %w", name, wangge.ErrNotFound)
 	} else if err != nil {
@@ -77,9 +78,16 @@ func (db *DB) IssueToken(ctx context.Context, name string, ttl time.Duration, la
 	return db.IssueCredential(ctx, id, KindToken, ttl, label)
 }
 
-// RevokeCredential ends a session or token at once on every replica.
+// RevokeCredential ends the caller's own session or token (logout).
 func (db *DB) RevokeCredential(ctx context.Context, id int64) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1`, id)
+	return db.RevokeToken(ctx, wangge.CityScope(), id)
+}
+
+// RevokeToken ends a session or token of a user in scope at once, on
+// every replica.
+func (db *DB) RevokeToken(ctx context.Context, scope wangge.Scope, id int64) error {
+	tag, err := db.Pool.Exec(ctx, `UPDATE credentials SET revoked_at = coalesce(revoked_at, now())
+		WHERE id = $1 AND user_id IN (SELECT id FROM users WHERE region LIKE $2)`, id, scope.Like())
 	if err != nil {
 		return fmt.Errorf("postgis: revoke %d: %w", id, err)
 	}
@@ -89,11 +97,12 @@ func (db *DB) RevokeCredential(ctx context.Context, id int64) error {
 	return nil
 }
 
-// Credentials lists the tokens (and, with sessions, the sessions) of every
-// user, newest first.
-func (db *DB) Credentials(ctx context.Context, sessions bool) ([]Credential, error) {
+// Credentials lists the tokens (and, with sessions, the sessions) of the
+// users in scope, newest first.
+func (db *DB) Credentials(ctx context.Context, scope wangge.Scope, sessions bool) ([]Credential, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT c.id, u.name, c.kind, c.label, c.created_at, c.expires_at, c.revoked_at
-		FROM credentials c JOIN users u ON u.id = c.user_id WHERE $1 OR c.kind = 'token' ORDER BY c.id DESC`, sessions)
+		FROM credentials c JOIN users u ON u.id = c.user_id
+		WHERE ($1 OR c.kind = 'token') AND u.region LIKE $2 ORDER BY c.id DESC`, sessions, scope.Like())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: credentials: %w", err)
 	}

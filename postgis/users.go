@@ -96,10 +96,10 @@ func userErr(err error) error {
 	return err
 }
 
-// Users lists the accounts by name.
-func (db *DB) Users(ctx context.Context) ([]User, error) {
+// Users lists the accounts whose region lies in scope, by name.
+func (db *DB) Users(ctx context.Context, scope wangge.Scope) ([]User, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, name, role, region, unit_id, disabled_at IS NOT NULL, created_at
-		FROM users ORDER BY name`)
+		FROM users WHERE region LIKE $1 ORDER BY name`, scope.Like())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: users: %w", err)
 	}
@@ -114,13 +114,13 @@ func (db *DB) Users(ctx context.Context) ([]User, error) {
 	return us, nil
 }
 
-// DisableUser stops an account and revokes its sessions and tokens; every
-// replica drops them from its cache (NOTIFY wangge_auth).
-func (db *DB) DisableUser(ctx context.Context, name string) error {
+// DisableUser stops an account in scope and revokes its sessions and
+// tokens; every replica drops them from its cache (NOTIFY wangge_auth).
+func (db *DB) DisableUser(ctx context.Context, scope wangge.Scope, name string) error {
 	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		var id int64
-		err := tx.QueryRow(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE name = $1 RETURNING id`,
-			name).Scan(&id)
+		err := tx.QueryRow(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, now())
+			WHERE name = $1 AND region LIKE $2 RETURNING id`, name, scope.Like()).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgis: user %s: %w", name, wangge.ErrNotFound)
 		} else if err != nil {

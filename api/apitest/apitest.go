@@ -32,7 +32,7 @@ func User(t testing.TB, db *postgis.DB, role wangge.Role, region string, unit *i
 		Password: "correct horse battery staple"}); err != nil {
 		t.Fatalf("apitest: user %s: %v", name, err)
 	}
-	tok, _, err := db.IssueToken(ctx, name, time.Hour, "test")
+	tok, _, err := db.IssueToken(ctx, wangge.CityScope(), name, time.Hour, "test")
 	if err != nil {
 		t.Fatalf("apitest: token for %s: %v", name, err)
 	}

@@ -80,7 +80,7 @@ func ensureDemoAccounts(ctx context.Context, db *postgis.DB, dataDir string, std
 			return fmt.Errorf("demo account %s: %w", a.name, err)
 		}
 		if a.token {
-			if secret, _, err = db.IssueToken(ctx, a.name, 90*24*time.Hour, "demo"); err != nil {
+			if secret, _, err = db.IssueToken(ctx, wangge.CityScope(), a.name, 90*24*time.Hour, "demo"); err != nil {
 				return fmt.Errorf("demo token %s: %w", a.name, err)
 			}
 		}

@@ -72,7 +72,7 @@ func userCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if name == "" {
 			return errors.New("user disable: give the name")
 		}
-		if err := db.DisableUser(ctx, name); err != nil {
+		if err := db.DisableUser(ctx, wangge.CityScope(), name); err != nil {
 			return err
 		}
 		cliAudit(ctx, db, "users.manage disable", "user "+name)
@@ -127,7 +127,7 @@ func regionName(r string) string {
 }
 
 func userList(ctx context.Context, db *postgis.DB, stdout io.Writer) error {
-	us, err := db.Users(ctx)
+	us, err := db.Users(ctx, wangge.CityScope())
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func tokenCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if name == "" {
 			return errors.New("token create: usage: wangge token create NAME [-ttl 720h] [-label L]")
 		}
-		secret, c, err := db.IssueToken(ctx, name, ttl, label)
+		secret, c, err := db.IssueToken(ctx, wangge.CityScope(), name, ttl, label)
 		if err != nil {
 			return err
 		}
@@ -200,7 +200,7 @@ func tokenCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		_, err = fmt.Fprintf(stdout, "revoked %d on every replica\n", id)
 		return err
 	case "list":
-		cs, err := db.Credentials(ctx, false)
+		cs, err := db.Credentials(ctx, wangge.CityScope(), false)
 		if err != nil {
 			return err
 		}
