@@ -40,7 +40,7 @@ func (c *city) examples() map[string]example {
 		"GET /index.html":  {method: "GET", path: "/index.html", list: true},
 		"HEAD /index.html": {method: "HEAD", path: "/index.html", list: true},
 
-		"POST /api/v1/session":             {method: "POST", path: "/api/v1/session", body: `{"name":"LOGINUSER","password":"`+apitest.Password+`"}`, list: true},
+		"POST /api/v1/session":             {method: "POST", path: "/api/v1/session", body: `{"name":"LOGINUSER","password":"` + apitest.Password + `"}`, list: true},
 		"GET /api/v1/session":              {method: "GET", path: "/api/v1/session", skipOutside: true},
 		"DELETE /api/v1/session":           {method: "DELETE", path: "/api/v1/session", skipOutside: true, fresh: true},
 		"GET /api/v1/users":                {method: "GET", path: "/api/v1/users", list: true},
