@@ -25,6 +25,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/api"
 	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/data"
@@ -84,6 +85,10 @@ func run(c config) error {
 	}
 	pts, err := gridPoints(ctx, db, 2000)
 	if err != nil {
+		return err
+	}
+	// Posters report and walls watch as a city-level commander would.
+	if err := benchkit.Login(ctx, db, wangge.RoleCommander); err != nil {
 		return err
 	}
 	fmt.Printf("seeded district %s (scale %v) in %v; %d intake points inside its grids\n",
@@ -147,7 +152,8 @@ func startReplica(ctx context.Context, dbURL string, log *slog.Logger, flushers 
 	go st.Follow(ctx, db, log, ready)
 	<-ready
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: 1 << 20,
-		Events: &api.Events{Store: postgis.BatchedEvents{DB: db, Writer: w}, Locate: loc}, Stream: st})
+		Events: &api.Events{Store: postgis.BatchedEvents{DB: db, Writer: w}, Locate: loc}, Stream: st,
+		Access: benchkit.Access(ctx, db, log)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return replica{}, err

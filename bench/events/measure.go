@@ -60,6 +60,7 @@ func intake(rs []replica, pts [][2]float64, c config, subs int) result {
 
 	tr := &http.Transport{MaxIdleConnsPerHost: c.posters, MaxConnsPerHost: c.posters}
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	benchkit.Authorize(hc, benchkit.AuthToken)
 	lat := make([][]time.Duration, c.posters)
 	errs := make([]int, c.posters)
 	var pw sync.WaitGroup

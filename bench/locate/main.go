@@ -40,6 +40,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/api"
 	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/data"
@@ -151,7 +152,11 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: 8 << 20, Query: &api.Query{Locator: loc, LocateSQL: db}})
+	if err := benchkit.Login(ctx, db, wangge.RoleViewer); err != nil {
+		return err
+	}
+	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: 8 << 20, Query: &api.Query{Locator: loc, LocateSQL: db},
+		Access: benchkit.Access(ctx, db, log)})
 	hs := &http.Server{Handler: srv.Handler()}
 	go hs.Serve(ln) //nolint:errcheck // closed below
 	defer hs.Close()

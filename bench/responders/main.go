@@ -21,6 +21,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/api"
 	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/geo"
@@ -77,8 +78,11 @@ func run(n, queries, updates, clients int, dur time.Duration) error {
 	if err != nil {
 		return err
 	}
+	if err := benchkit.Login(ctx, db, wangge.RoleCommander); err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16,
-		Responders: &api.Responders{Index: live, SQL: db, Events: db, Units: live}})
+		Responders: &api.Responders{Index: live, SQL: db, Events: db, Units: live}, Access: benchkit.Access(ctx, db, log)})
 	hs := &http.Server{Handler: srv.Handler()}
 	go hs.Serve(ln) //nolint:errcheck // closed below
 	defer hs.Close()

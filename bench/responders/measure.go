@@ -73,6 +73,7 @@ func moves(live *postgis.Live, rs []geo.Responder, n int) {
 func httpRun(base, engine string, qs []geo.Query, clients int, dur time.Duration) float64 {
 	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	benchkit.Authorize(hc, benchkit.AuthToken)
 	defer tr.CloseIdleConnections()
 	var mu sync.Mutex
 	var all []time.Duration

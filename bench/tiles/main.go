@@ -26,6 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/api"
 	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/postgis"
@@ -183,6 +184,12 @@ func main() {
 	fmt.Printf("wangge tile benchmark: %d workers, %d baseline rounds, %d warm rounds; baseline = pg_tileserv-style SQL per tile (raw bytes); wangge over HTTP (gzip bytes); %s\n", *conc, *rounds, *warmRounds, time.Now().Format(time.RFC3339))
 	fmt.Printf("%-9s %3s %5s | %-38s | %-38s | %-38s | %7s %7s\n", "layer", "z", "tiles",
 		"baseline  tiles/s      p50      p99  bytes", "wangge cold tiles/s    p50      p99  bytes", "wangge warm tiles/s    p50      p99  bytes", "x cold", "x warm")
+	// Tiles are read as a wall does: with a viewer's bearer token.
+	if err := benchkit.Login(ctx, db, wangge.RoleViewer); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/tiles:", err)
+		os.Exit(1)
+	}
+	access := benchkit.Access(ctx, db, quiet)
 	for _, j := range jobs {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), j.layer) {
 			continue
@@ -191,7 +198,7 @@ func main() {
 			ts := tileList(z)
 			// A fresh server per row: the cold pass starts from an empty cache.
 			svc := tiles.NewService(tiles.NewCatalogue(), db, 512<<20, quiet)
-			srv := api.New(api.Deps{Log: quiet, Health: db, MaxBodyBytes: 1 << 20, Tiles: svc})
+			srv := api.New(api.Deps{Log: quiet, Health: db, MaxBodyBytes: 1 << 20, Tiles: svc, Access: access})
 			ln, _ := net.Listen("tcp", "127.0.0.1:0")
 			hs := &http.Server{Handler: srv.Handler()}
 			go hs.Serve(ln)

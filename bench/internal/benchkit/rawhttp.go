@@ -83,6 +83,9 @@ func (rc *RawConn) Close() { _ = rc.c.Close() }
 func GetRequest(host, target string, headers ...string) []byte {
 	var b strings.Builder
 	b.WriteString("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: wangge-bench\r\n")
+	if AuthToken != "" {
+		b.WriteString("Authorization: Bearer " + AuthToken + "\r\n")
+	}
 	for _, h := range headers {
 		b.WriteString(h + "\r\n")
 	}
