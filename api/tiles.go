@@ -76,7 +76,7 @@ func (s *Server) tile(c *gin.Context) {
 var (
 	varyEncoding = []string{"Accept-Encoding"}
 	anyOrigin    = []string{"*"}
-	immutable    = []string{"public, max-age=86400, immutable"}
+	immutable    = []string{"private, max-age=86400, immutable"} // private: tiles answer only authenticated callers; no shared cache may keep them
 	noCache      = []string{"no-cache"}
 	gzipEncoding = []string{"gzip"}
 	mvtType      = []string{"application/vnd.mapbox-vector-tile"}

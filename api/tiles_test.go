@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/postgis/pgtest"
 	"github.com/wangge/wangge/tiles"
@@ -27,18 +28,20 @@ func (r *countingRenderer) RenderTile(ctx context.Context, layers []string, z, x
 	return r.db.RenderTile(ctx, layers, z, x, y, f)
 }
 
-func tileServer(t *testing.T) (*Server, *countingRenderer) {
+func tileServer(t *testing.T) (*Server, *countingRenderer, string) {
 	t.Helper()
 	db, _ := pgtest.New(t)
 	pgtest.LoadSmallCity(t, db)
 	r := &countingRenderer{db: db}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts := tiles.NewService(tiles.NewCatalogue(), r, 32<<20, log)
-	return New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 20, Tiles: ts}), r
+	// A commander reads every source, the events tiles included.
+	return New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 20, Tiles: ts, Access: testAccess(t, db)}), r,
+		testToken(t, db, wangge.RoleCommander, "", nil)
 }
 
 func TestTileBadRequestsNeverReachTheDatabase(t *testing.T) {
-	s, r := tileServer(t)
+	s, r, tok := tileServer(t)
 	tests := []struct {
 		name   string
 		path   string
@@ -63,7 +66,7 @@ func TestTileBadRequestsNeverReachTheDatabase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			s.Handler().ServeHTTP(w, httptest.NewRequest("GET", tt.path, nil))
+			s.Handler().ServeHTTP(w, bearer(httptest.NewRequest("GET", tt.path, nil), tok))
 			var eb errorBody
 			if w.Code != tt.status || json.Unmarshal(w.Body.Bytes(), &eb) != nil || eb.Error == "" {
 				t.Fatalf("status %d body %s, want %d with a JSON reason", w.Code, w.Body, tt.status)
@@ -76,9 +79,9 @@ func TestTileBadRequestsNeverReachTheDatabase(t *testing.T) {
 }
 
 func TestTileCachingHeaders(t *testing.T) {
-	s, r := tileServer(t)
+	s, r, tok := tileServer(t)
 	get := func(path string, hdr map[string]string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest("GET", path, nil)
+		req := bearer(httptest.NewRequest("GET", path, nil), tok)
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}
