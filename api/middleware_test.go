@@ -124,3 +124,22 @@ func TestRequestID(t *testing.T) {
 		t.Fatalf("X-Request-ID %q, want a fresh id instead of an unsafe one", got)
 	}
 }
+
+// TestRouteWithoutPolicyIsRefused: a route the policy table does not name
+// is a programming error caught when the server is built, not an open door.
+func TestRouteWithoutPolicyIsRefused(t *testing.T) {
+	s := testServer(t)
+	if err := s.checkPolicy(); err != nil {
+		t.Fatalf("the test server's own routes: %v", err)
+	}
+	s.router.GET("/api/v1/forgotten", func(c *gin.Context) { c.String(http.StatusOK, "secret") })
+	err := s.checkPolicy()
+	if err == nil || !strings.Contains(err.Error(), "GET /api/v1/forgotten") {
+		t.Fatalf("a route without a policy entry passed the check: %v", err)
+	}
+	// And were it served anyway, the middleware refuses it.
+	w, eb := do(t, s, httptest.NewRequest("GET", "/api/v1/forgotten", nil))
+	if w.Code != http.StatusForbidden || eb.Code != "forbidden" {
+		t.Fatalf("unlisted route answered %d %q", w.Code, w.Body)
+	}
+}
