@@ -25,6 +25,9 @@ type Deps struct {
 	Plans        *Plans         // nil: no grid plan/history routes
 	Static       fs.FS          // the front end served at /; nil: none
 	Open311      *Open311       // nil: no /open311/v2 gateway
+	// Limits are the per-class deadlines and per-principal limits; nil:
+	// none (tests and benchmarks that measure the server, not the guard).
+	Limits Limits
 	// Access is who may call (credentials, audit, host and origin rules).
 	// nil: only public routes answer; every other one is 401.
 	Access *Access
@@ -42,6 +45,7 @@ type Server struct {
 	cache    *PrincipalCache
 	throttle *LoginThrottle
 	static   map[string]bool // the front end's files: public
+	limiter  *limiter        // nil: no limits
 }
 
 // New builds the router with its middleware and routes.
@@ -62,7 +66,10 @@ func New(d Deps) *Server {
 	if s.throttle == nil {
 		s.throttle = NewLoginThrottle(15*time.Minute, 5, 20)
 	}
-	r.Use(withRequestID(), accessLog(d.Log), recovery(d.Log), s.hygiene(), bodyLimit(d.MaxBodyBytes), s.authorize())
+	if d.Limits != nil {
+		s.limiter = newLimiter(d.Limits)
+	}
+	r.Use(withRequestID(), accessLog(d.Log), recovery(d.Log), s.hygiene(), bodyLimit(d.MaxBodyBytes), s.authorize(), s.limit())
 	r.NoRoute(func(c *gin.Context) {
 		abortJSON(c, http.StatusNotFound, "not_found", "no such route: "+c.Request.URL.Path)
 	})

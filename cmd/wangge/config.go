@@ -16,25 +16,27 @@ import (
 // Config is the whole configuration: flag, then environment (WANGGE_*,
 // DATABASE_URL), then default. It is validated once and logged redacted.
 type Config struct {
-	Addr            string
-	DatabaseURL     string // empty: the private PostGIS under DataDir
-	DataDir         string
-	PGPort          int
-	LogLevel        string
-	LogFormat       string
-	MaxBodyBytes    int64
-	DBMaxConns      int
-	DBTimeout       time.Duration
-	ShutdownTimeout time.Duration
-	TileCacheBytes  int64
-	WarmZoom        int
-	Open311Keys     []string      // api_keys the Open311 gateway accepts; none: it refuses submissions
-	DemoFeed        time.Duration // > 0: report a synthetic incident this often (make run's living demo)
-	AllowedHosts    []string      // Host headers served; empty: the listen address and localhost
-	CORSOrigins     []string      // browser origins allowed to call the API; empty: none
-	Open311Public   bool          // Open311 discovery and services open to anonymous callers
-	SessionTTL      time.Duration // how long a login lasts
-	OIDC            OIDCConfig    // single sign-on; Issuer "": off
+	Addr             string
+	DatabaseURL      string // empty: the private PostGIS under DataDir
+	DataDir          string
+	PGPort           int
+	LogLevel         string
+	LogFormat        string
+	MaxBodyBytes     int64
+	DBMaxConns       int
+	DBTimeout        time.Duration
+	ShutdownTimeout  time.Duration
+	TileCacheBytes   int64
+	WarmZoom         int
+	Open311Keys      []string      // api_keys the Open311 gateway accepts; none: it refuses submissions
+	DemoFeed         time.Duration // > 0: report a synthetic incident this often (make run's living demo)
+	AllowedHosts     []string      // Host headers served; empty: the listen address and localhost
+	CORSOrigins      []string      // browser origins allowed to call the API; empty: none
+	Open311Public    bool          // Open311 discovery and services open to anonymous callers
+	SessionTTL       time.Duration // how long a login lasts
+	OIDC             OIDCConfig    // single sign-on; Issuer "": off
+	Limits           bool          // per-class deadlines and per-credential rate/concurrency limits
+	StatementTimeout time.Duration // serve's backstop on every SQL statement
 
 	envErrs []error // malformed environment values, reported by validate
 }
@@ -69,6 +71,10 @@ func (c *Config) register(fs *flag.FlagSet) {
 		"Open311 discovery and service list open to anonymous callers (WANGGE_OPEN311_PUBLIC)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.envDuration("WANGGE_SESSION_TTL", 12*time.Hour),
 		"how long a login lasts (WANGGE_SESSION_TTL)")
+	fs.BoolVar(&c.Limits, "limits", env("WANGGE_LIMITS", "true") == "true",
+		"request deadlines per route class and per-credential rate and concurrency limits (429 with Retry-After) (WANGGE_LIMITS)")
+	fs.DurationVar(&c.StatementTimeout, "statement-timeout", c.envDuration("WANGGE_STATEMENT_TIMEOUT", 30*time.Second),
+		"serve: PostgreSQL statement_timeout of every statement, a backstop behind the request deadlines (WANGGE_STATEMENT_TIMEOUT)")
 	fs.StringVar(&c.OIDC.Issuer, "oidc-issuer", env("WANGGE_OIDC_ISSUER", ""), "OpenID Connect issuer URL for single sign-on; empty: off (WANGGE_OIDC_ISSUER)")
 	fs.StringVar(&c.OIDC.ClientID, "oidc-client-id", env("WANGGE_OIDC_CLIENT_ID", ""), "OpenID Connect client id (WANGGE_OIDC_CLIENT_ID)")
 	c.OIDC.ClientSecret = env("WANGGE_OIDC_CLIENT_SECRET", "") // environment only: a flag shows in ps
@@ -101,6 +107,9 @@ func (c *Config) validate() error {
 	}
 	if c.DemoFeed < 0 || (c.DemoFeed > 0 && c.DemoFeed < 100*time.Millisecond) {
 		return fmt.Errorf("config: -demo-feed %v: want 0 (off) or at least 100ms", c.DemoFeed)
+	}
+	if c.StatementTimeout < 100*time.Millisecond {
+		return fmt.Errorf("config: -statement-timeout %v: want at least 100ms", c.StatementTimeout)
 	}
 	if c.SessionTTL < time.Minute || c.SessionTTL > 30*24*time.Hour {
 		return fmt.Errorf("config: -session-ttl %v: want 1m..720h", c.SessionTTL)

@@ -36,7 +36,9 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	defer ln.Close()
 
-	db, _, err := openDB(ctx, cfg)
+	// Every statement of the server has a backstop; request deadlines
+	// (api.DefaultLimits) cancel earlier through the request context.
+	db, _, err := openDBWith(ctx, cfg, fmt.Sprintf("statement_timeout=%d", cfg.StatementTimeout.Milliseconds()))
 	if err != nil {
 		return err
 	}
@@ -120,7 +122,11 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	// after SIGTERM must get their audit rows written, not a 503.
 	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopAudit()
-	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
+	var limits api.Limits
+	if cfg.Limits {
+		limits = api.DefaultLimits()
+	}
+	srv := api.New(api.Deps{Limits: limits, Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
 		Responders: responders, Query: query, Events: events, Stream: stream, Plans: &api.Plans{Store: db},
 		Open311: &api.Open311{Events: events, Categories: db, Keys: cfg.Open311Keys}, Static: frontend.FS(),
 		Access: access(ctx, auditCtx, cfg, ln.Addr().String(), db, log)})
