@@ -24,6 +24,7 @@ const (
 	PermPlansApply     Permission = "plans.apply"     // apply a plan, revert a grid
 	PermAuditRead      Permission = "audit.read"
 	PermUsersManage    Permission = "users.manage"
+	PermMetricsRead    Permission = "metrics.read"   // Prometheus metrics and pprof
 	PermOpen311Read    Permission = "open311.read"   // service requests as GeoReport shows them
 	PermOpen311Submit  Permission = "open311.submit" // a citizen's request through a gateway
 	PermOpen311Public  Permission = "open311.public" // discovery and service list (public unless configured)
@@ -59,6 +60,7 @@ var policy = map[Permission][]Role{
 	PermPlansApply:     []Role{RoleApprover},
 	PermAuditRead:      []Role{RoleAuditor},
 	PermUsersManage:    []Role{RoleAdmin},
+	PermMetricsRead:    []Role{RoleAdmin},
 	PermOpen311Read:    []Role{RoleGateway, RoleCommander, RoleViewer},
 	PermOpen311Submit:  []Role{RoleGateway},
 	PermOpen311Public:  append([]Role{RoleGateway}, wall...),

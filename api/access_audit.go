@@ -68,8 +68,12 @@ func (s *Server) audited(c *gin.Context, p wangge.Principal, perm string) {
 		err = errNoAudit
 	} else {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
+		start := time.Now()
 		err = s.access.Audit.Append(ctx, rec)
 		cancel()
+		if s.metrics != nil {
+			s.metrics.auditLag.Observe(time.Since(start).Seconds())
+		}
 	}
 	if err != nil {
 		s.log.Error("audit row not written; answer withheld", "request_id", requestID(c), "action", rec.Action, "err", err)

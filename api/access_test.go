@@ -43,6 +43,7 @@ type answer struct {
 	status int
 	header http.Header
 	body   map[string]any
+	raw    string
 }
 
 func send(t *testing.T, method, url, body string, header ...string) answer {
@@ -68,6 +69,7 @@ func send(t *testing.T, method, url, body string, header ...string) answer {
 	defer res.Body.Close()
 	a := answer{status: res.StatusCode, header: res.Header}
 	raw, _ := io.ReadAll(res.Body)
+	a.raw = string(raw)
 	_ = json.Unmarshal(raw, &a.body)
 	return a
 }

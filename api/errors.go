@@ -96,5 +96,6 @@ func clientMessage(err error) string {
 }
 
 func abortJSON(c *gin.Context, status int, code, msg string) {
+	c.Set(refusedKey, code)
 	c.AbortWithStatusJSON(status, errorBody{Error: msg, Code: code, RequestID: requestID(c)})
 }

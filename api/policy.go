@@ -53,6 +53,9 @@ var routes = map[string]rule{
 	"GET /api/v1/tokens":               open(wangge.PermUsersManage),
 	"POST /api/v1/tokens":              write(wangge.PermUsersManage),
 	"DELETE /api/v1/tokens/:id":        write(wangge.PermUsersManage),
+	"GET /metrics":                     open(wangge.PermMetricsRead),
+	"GET /debug/pprof/":                open(wangge.PermMetricsRead),
+	"GET /debug/pprof/:profile":        open(wangge.PermMetricsRead),
 	"GET /api/v1/audit":                {perm: wangge.PermAuditRead, audit: auditAlways},
 
 	"GET /tiles":                  open(wangge.PermMapRead),

@@ -25,6 +25,9 @@ type Deps struct {
 	Plans        *Plans         // nil: no grid plan/history routes
 	Static       fs.FS          // the front end served at /; nil: none
 	Open311      *Open311       // nil: no /open311/v2 gateway
+	// Metrics is the replica's Prometheus registry, served at /metrics
+	// (admin); nil: no metrics.
+	Metrics *Metrics
 	// Limits are the per-class deadlines and per-principal limits; nil:
 	// none (tests and benchmarks that measure the server, not the guard).
 	Limits Limits
@@ -46,6 +49,7 @@ type Server struct {
 	throttle *LoginThrottle
 	static   map[string]bool // the front end's files: public
 	limiter  *limiter        // nil: no limits
+	metrics  *Metrics        // nil: none
 }
 
 // New builds the router with its middleware and routes.
@@ -69,7 +73,12 @@ func New(d Deps) *Server {
 	if d.Limits != nil {
 		s.limiter = newLimiter(d.Limits)
 	}
-	r.Use(withRequestID(), accessLog(d.Log), recovery(d.Log), s.hygiene(), bodyLimit(d.MaxBodyBytes), s.authorize(), s.limit())
+	s.metrics = d.Metrics
+	mw := []gin.HandlerFunc{withRequestID(), accessLog(d.Log), recovery(d.Log)}
+	if d.Metrics != nil {
+		mw = append(mw, d.Metrics.observe())
+	}
+	r.Use(append(mw, s.hygiene(), bodyLimit(d.MaxBodyBytes), s.authorize(), s.limit())...)
 	r.NoRoute(func(c *gin.Context) {
 		abortJSON(c, http.StatusNotFound, "not_found", "no such route: "+c.Request.URL.Path)
 	})
@@ -85,6 +94,9 @@ func New(d Deps) *Server {
 		if d.Access.OIDC != nil {
 			s.routeOIDC(d.Access.OIDC)
 		}
+	}
+	if d.Metrics != nil {
+		s.routeMetrics(d.Metrics)
 	}
 	if s.tiles != nil {
 		s.tileRoutes(r)

@@ -126,10 +126,18 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	if cfg.Limits {
 		limits = api.DefaultLimits()
 	}
-	srv := api.New(api.Deps{Limits: limits, Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
+	acc := access(ctx, auditCtx, cfg, ln.Addr().String(), db, log)
+	mp := parts{db: db, tiles: ts, stream: stream, cache: acc.Cache}
+	if l, ok := query.Locator.(*postgis.Locator); ok {
+		mp.locator = l
+	}
+	if responders != nil {
+		mp.live, _ = responders.Index.(*postgis.Live)
+	}
+	srv := api.New(api.Deps{Limits: limits, Metrics: newMetrics(mp), Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
 		Responders: responders, Query: query, Events: events, Stream: stream, Plans: &api.Plans{Store: db},
 		Open311: &api.Open311{Events: events, Categories: db, Keys: cfg.Open311Keys}, Static: frontend.FS(),
-		Access: access(ctx, auditCtx, cfg, ln.Addr().String(), db, log)})
+		Access: acc})
 	if !frontend.Built() {
 		log.Warn("this binary carries no built front end; / serves a placeholder (make build with Node installed)")
 	}

@@ -121,7 +121,7 @@ func readPassword(r io.Reader) (string, error) {
 
 func regionName(r string) string {
 	if r == "" {
-		return "the whole city"
+		return "city"
 	}
 	return r
 }
