@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -57,6 +58,12 @@ func answerOf(err error) (status int, code, msg string, extra gin.H) {
 			return m.status, m.code, clientMessage(err), nil
 		}
 	}
+	switch {
+	case postgis.TimedOut(err):
+		return http.StatusServiceUnavailable, "timeout", "the request took too long and was stopped", nil
+	case postgis.Unavailable(err):
+		return http.StatusServiceUnavailable, "unavailable", "the database cannot be reached", nil
+	}
 	return http.StatusInternalServerError, "internal", "internal error", nil
 }
 
@@ -75,7 +82,10 @@ func fail(c *gin.Context, log *slog.Logger, err error) {
 		msg = "internal error"
 	case status >= 500:
 		log.Warn("request failed", "request_id", requestID(c), "err", err)
-		msg = "service temporarily unavailable"
+		if code != "timeout" {
+			msg = "service temporarily unavailable"
+		}
+		c.Header("Retry-After", "5")
 	}
 	if extra == nil {
 		abortJSON(c, status, code, msg)
@@ -86,14 +96,17 @@ func fail(c *gin.Context, log *slog.Logger, err error) {
 }
 
 // clientMessage prefers the precise InputError text over the wrapped chain,
-// whose prefixes name our packages rather than the caller's input.
+// whose prefixes name our packages rather than the caller's input; those
+// prefixes are dropped (a client has no use for "postgis: ").
 func clientMessage(err error) string {
 	var ie *wangge.InputError
 	if errors.As(err, &ie) {
 		return ie.Error()
 	}
-	return err.Error()
+	return internalNames.Replace(err.Error())
 }
+
+var internalNames = strings.NewReplacer("postgis: ", "", "geo: ", "", "tiles: ", "", "data: ", "", "api: ", "", "wangge: ", "")
 
 func abortJSON(c *gin.Context, status int, code, msg string) {
 	c.Set(refusedKey, code)
