@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -110,6 +111,44 @@ func (s *Server) checkOrigin(c *gin.Context) error {
 	u, err := url.Parse(o)
 	if err != nil || !strings.EqualFold(u.Host, c.Request.Host) && !slices.Contains(s.access.CORSOrigins, o) {
 		return errBadOrigin
+	}
+	return nil
+}
+
+// cleanText refuses a NUL byte or invalid UTF-8 in the path or the query,
+// whatever the route: PostgreSQL text cannot hold NUL, and such input is
+// never a real client's (before, `/search?q=%00` answered 500).
+func cleanText() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := badText("path", c.Request.URL.Path); err != nil {
+			abortJSON(c, http.StatusBadRequest, "invalid", err.Error())
+			return
+		}
+		if c.Request.URL.RawQuery != "" {
+			q, err := url.ParseQuery(c.Request.URL.RawQuery)
+			if err != nil {
+				abortJSON(c, http.StatusBadRequest, "invalid", "malformed query string: "+quoteShort(c.Request.URL.RawQuery))
+				return
+			}
+			for k, vs := range q {
+				for _, v := range append(vs, k) {
+					if err := badText("query parameter "+quoteShort(k), v); err != nil {
+						abortJSON(c, http.StatusBadRequest, "invalid", err.Error())
+						return
+					}
+				}
+			}
+		}
+		c.Next()
+	}
+}
+
+func badText(what, s string) error {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return errors.New(what + " contains a NUL byte")
+	case !utf8.ValidString(s):
+		return errors.New(what + " is not valid UTF-8")
 	}
 	return nil
 }

@@ -78,7 +78,7 @@ func New(d Deps) *Server {
 	if d.Metrics != nil {
 		mw = append(mw, d.Metrics.observe())
 	}
-	r.Use(append(mw, s.hygiene(), bodyLimit(d.MaxBodyBytes), s.authorize(), s.limit())...)
+	r.Use(append(mw, s.hygiene(), cleanText(), bodyLimit(d.MaxBodyBytes), s.authorize(), s.limit())...)
 	r.NoRoute(func(c *gin.Context) {
 		abortJSON(c, http.StatusNotFound, "not_found", "no such route: "+c.Request.URL.Path)
 	})

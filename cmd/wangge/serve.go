@@ -67,7 +67,8 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	// Nearest responders: the H3 index, loaded and kept live from PostGIS
 	// (LISTEN), unit positions written behind; without it those routes are off.
 	var responders *api.Responders
-	lctx, stopLive := context.WithCancel(ctx)
+	// The unit writer behind the index also outlives the drain (see below).
+	lctx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
 	if live, err := db.StartLive(lctx, log); err != nil {
 		log.Warn("nearest responders unavailable", "err", err)
 	} else {
@@ -98,7 +99,11 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	// Intake through a group-commit writer: concurrent reports share one
 	// statement and commit (bench/events), each answered once committed.
 	intake := db.NewEventWriter(log, 2, 256)
-	go intake.Run(ctx)
+	// Writers outlive the HTTP drain: a report in flight after SIGTERM is
+	// still written and answered, not failed (they stop when serve returns).
+	writersCtx, stopWriters := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWriters()
+	go intake.Run(writersCtx)
 	events := &api.Events{Store: postgis.BatchedEvents{DB: db, Writer: intake}, Locate: locate, KPI: db}
 	stream := api.NewStream(api.StreamOptions{})
 	streamReady := make(chan struct{})
@@ -118,15 +123,11 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		}
 	}
 
-	// The audit writer outlives the HTTP drain: requests still in flight
-	// after SIGTERM must get their audit rows written, not a 503.
-	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopAudit()
 	var limits api.Limits
 	if cfg.Limits {
 		limits = api.DefaultLimits()
 	}
-	acc := access(ctx, auditCtx, cfg, ln.Addr().String(), db, log)
+	acc := access(ctx, writersCtx, cfg, ln.Addr().String(), db, log)
 	mp := parts{db: db, tiles: ts, stream: stream, cache: acc.Cache}
 	if l, ok := query.Locator.(*postgis.Locator); ok {
 		mp.locator = l
