@@ -8,6 +8,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/paulmach/orb v0.14.0
 	github.com/prometheus/client_golang v1.25.0
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	github.com/uber/h3-go/v4 v4.1.0
 	golang.org/x/crypto v0.58.0
 	golang.org/x/sync v0.24.0

@@ -82,7 +82,7 @@ type o311Request struct {
 	Zipcode           string   `json:"zipcode" xml:"zipcode"`
 	Lat               float64  `json:"lat" xml:"lat"`
 	Long              float64  `json:"long" xml:"long"`
-	MediaURL          string   `json:"media_url" xml:"media_url"`
+	MediaURL          *string  `json:"media_url" xml:"media_url"` // null: we take no media (GeoReport: a URI or null, never "")
 	WanggeStatus      string   `json:"wangge_status" xml:"wangge_status"`
 	WanggeTier        string   `json:"wangge_tier" xml:"wangge_tier"`
 	WanggeGrid        string   `json:"wangge_grid_code" xml:"wangge_grid_code"`

@@ -136,7 +136,7 @@ func TestOpen311Client(t *testing.T) {
 		"service_name": "string", "service_code": "string", "description": "string", "agency_responsible": "string",
 		"service_notice": "string", "requested_datetime": "string", "updated_datetime": "string",
 		"expected_datetime": "string", "address": "string", "address_id": "string", "zipcode": "string",
-		"lat": "number", "long": "number", "media_url": "string",
+		"lat": "number", "long": "number", "media_url": "null",
 		"wangge_status": "string", "wangge_tier": "string", "wangge_grid_code": "string"}
 	if diff := cmp.Diff(wantRequest, kinds(r)); diff != "" {
 		t.Errorf("request fields (-want +got)\n%s", diff)
