@@ -229,6 +229,9 @@ func (c *Cluster) choosePort(from int, explicit bool) (int, error) {
 			}
 			continue
 		}
+		if p != from {
+			c.lg().Info("private PostGIS: the port is taken; this checkout's cluster gets another", "port", from, "new_port", p)
+		}
 		return p, nil
 	}
 	return 0, fmt.Errorf("cluster: no free port in %d..%d", from, from+199)
