@@ -99,7 +99,7 @@ func (c *Cluster) current() (st state, ok bool, err error) {
 	}
 	place := filepath.Dir(st.DataDir)
 	owner := readOwner(place)
-	if owner == "" || owner == c.Root {
+	if owner == "" || c.isMe(owner) {
 		return st, true, nil
 	}
 	if ownerLive(place) {
@@ -130,7 +130,7 @@ func (c *Cluster) newPlace() (dataDir, sockDir string, err error) {
 			id += "-" + strconv.Itoa(i)
 		}
 		place := filepath.Join(m, id)
-		if exists(place) && readOwner(place) != c.Root && ownerLive(place) {
+		if exists(place) && !c.isMe(readOwner(place)) && ownerLive(place) {
 			continue // another checkout's, which reached this name first
 		}
 		if err := mkdirReachable(place); err != nil {
@@ -270,7 +270,7 @@ func (c *Cluster) claimant(p int) string {
 		return ""
 	}
 	other := strings.TrimSpace(string(b))
-	if other == "" || other == c.Root {
+	if other == "" || c.isMe(other) {
 		return ""
 	}
 	st, err := readState(other)
@@ -297,7 +297,7 @@ func (c *Cluster) claim(p int) {
 		if e.Name() == strconv.Itoa(p) {
 			continue
 		}
-		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && strings.TrimSpace(string(b)) == c.Root {
+		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && c.isMe(strings.TrimSpace(string(b))) {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
@@ -334,6 +334,23 @@ func (c *Cluster) lock() (unlock func()) {
 	return func() { f.Close() }
 }
 
+// isMe tells whether root is this checkout's .data, also when reached by
+// another path (a symbolic link): such a checkout is neither a copy nor
+// another checkout.
+func (c *Cluster) isMe(root string) bool { return samePath(root, c.Root) }
+
+func samePath(x, y string) bool {
+	if x == y {
+		return true
+	}
+	a, err := os.Stat(x)
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(y)
+	return err == nil && os.SameFile(a, b)
+}
+
 func (c *Cluster) lg() *slog.Logger {
 	if c.Log != nil {
 		return c.Log
@@ -346,7 +363,7 @@ func (c *Cluster) lg() *slog.Logger {
 // copied): the server would otherwise use, or miss, the old checkout's.
 func (c *Cluster) relocateSocket(st *state) error {
 	sock := filepath.Join(c.Root, "run")
-	if st.DataDir != filepath.Join(c.Root, "pg") || st.Socket == sock {
+	if st.DataDir != filepath.Join(c.Root, "pg") || samePath(st.Socket, sock) {
 		return nil
 	}
 	if err := os.MkdirAll(sock, 0o700); err != nil {

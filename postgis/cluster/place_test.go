@@ -143,6 +143,18 @@ func TestCurrentCluster(t *testing.T) {
 		t.Fatalf("own cluster: %+v, %v, %v", st, ok, err)
 	}
 
+	// The same checkout reached through a symbolic link is not a copy.
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(filepath.Dir(a), link); err != nil {
+		t.Fatal(err)
+	}
+	if st, ok, err := (&Cluster{Root: filepath.Join(link, ".data"), MachineDir: m, Log: quiet()}).current(); err != nil || !ok || st != rec {
+		t.Fatalf("own cluster through a symbolic link: %+v, %v, %v", st, ok, err)
+	}
+	if got := readOwner(place); got != a {
+		t.Fatalf("reached through a link, the cluster now names %q, want still %q", got, a)
+	}
+
 	// b is a copy of a's .data while a still uses the cluster: b has none yet.
 	b := newCheckout(t, "b")
 	writeJSON(t, filepath.Join(b, "pg.json"), rec)
