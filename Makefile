@@ -7,7 +7,7 @@ BIN     := bin/wangge
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DBURL    = $${DATABASE_URL:-$$($(BIN) db url)}
 
-.PHONY: run test build db-up db-stop vet staticcheck fmt-check gotest frontend frontend-test bench-seed
+.PHONY: run test build db-up db-stop vet staticcheck fmt-check gotest frontend frontend-test browser-deps bench-seed
 
 build: frontend
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/wangge
@@ -18,7 +18,8 @@ run: build db-up
 	DATABASE_URL=$(DBURL) $(BIN) seed --if-empty --demo-accounts
 	DATABASE_URL=$(DBURL) $(BIN) serve -demo-feed $${WANGGE_DEMO_FEED:-8s}
 
-# private PostGIS up → gofmt → go vet → staticcheck → go test -race → front-end tests (when they exist)
+# private PostGIS up → gofmt → go vet → staticcheck → go test -race → front-end tests
+# (installing chromium and a CJK font for them when missing)
 test: build db-up fmt-check vet staticcheck gotest frontend-test
 
 db-up: build
@@ -65,9 +66,26 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 $(FRONTEND_APP): frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
 	cd frontend && npm run build
 
+# What the browser tests need on a fresh Debian machine: chromium (or
+# $CHROMIUM) and a CJK font, since the map's labels are Chinese. Installed
+# with apt when missing, as root, the way `wangge db up` installs PostGIS;
+# otherwise the one command to run is printed.
+browser-deps:
+	@missing=""; \
+	if [ -z "$$CHROMIUM" ] && [ ! -x /usr/bin/chromium ]; then missing=" chromium"; fi; \
+	if ! fc-list :lang=zh family 2>/dev/null | grep -q .; then missing="$$missing fonts-wqy-microhei"; fi; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make test: the browser tests need$$missing; run: sudo apt-get install -y --no-install-recommends$$missing"; exit 1; \
+	  fi; \
+	  echo "make test: installing$$missing with apt (once per machine)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
 # Vitest unit tests, then Playwright (Debian's chromium) against a real
 # `bin/wangge serve` on a throwaway seeded database.
-frontend-test: build db-up
+frontend-test: build db-up browser-deps
 	DATABASE_URL=$(DBURL) WANGGE_BIN=$(CURDIR)/$(BIN) npm --prefix frontend test
 
 bench-seed: build db-up

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -12,8 +13,15 @@ import (
 	"github.com/wangge/wangge/postgis/cluster"
 )
 
+// privateCluster is the checkout's cluster. A port other than the default,
+// or one set in WANGGE_PG_PORT, was asked for: a program that is not a
+// wangge cluster holding it is then an error rather than a reason to take
+// the next free port. (-pg-port 54329 given explicitly counts as the
+// default.) The machine folder is WANGGE_MACHINE_DIR, else /var/lib/wangge
+// as root (cluster.DefaultMachineDir).
 func privateCluster(cfg Config, log *slog.Logger) *cluster.Cluster {
-	return &cluster.Cluster{Root: cfg.DataDir, Port: cfg.PGPort, Log: log}
+	explicit := os.Getenv("WANGGE_PG_PORT") != "" || cfg.PGPort != cluster.DefaultPort
+	return &cluster.Cluster{Root: cfg.DataDir, Port: cfg.PGPort, PortExplicit: explicit, Log: log}
 }
 
 // dbCmd manages the private PostGIS: up (install, create, start; idempotent),

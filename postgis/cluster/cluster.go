@@ -1,8 +1,9 @@
-// Package cluster runs the project's private PostGIS: a PostgreSQL cluster
-// under ./.data/pg that listens only on 127.0.0.1 and a Unix socket on a
+// Package cluster runs the project's private PostGIS: one PostgreSQL cluster
+// per checkout that listens only on 127.0.0.1 and a Unix socket on a
 // non-default port. It installs PostGIS with apt when missing, creates the
-// cluster once, and reuses it afterwards. It may import only the standard
-// library and pgx.
+// cluster once, and reuses it afterwards. The checkout's .data/pg.json
+// records where the cluster lives and its port (see place.go for where and
+// which). It may import only the standard library and pgx.
 package cluster
 
 import (
@@ -30,10 +31,23 @@ const PGVersion = "15"
 
 // Cluster is the private PostGIS of one checkout.
 type Cluster struct {
-	Root string // the .data folder
-	Port int    // TCP and socket port
-	Log  *slog.Logger
+	Root string // the checkout's .data folder (absolute): pg.json lives here
+	// Port is the port a new cluster would like (0: DefaultPort). When
+	// another checkout's cluster holds it, a new cluster takes the next free
+	// one; pg.json remembers the port a cluster got, and that one wins.
+	Port int
+	// PortExplicit says Port was asked for (-pg-port, WANGGE_PG_PORT): then
+	// a program other than a wangge cluster holding it is an error, not a
+	// reason to move on.
+	PortExplicit bool
+	// MachineDir holds what the checkouts of this machine share: the port
+	// claims and, as root, the clusters' data ("": DefaultMachineDir()).
+	MachineDir string
+	Log        *slog.Logger
 }
+
+// DefaultPort is the private cluster's preferred port.
+const DefaultPort = 54329
 
 // state is what Up records in .data/pg.json so later calls reuse it.
 type state struct {
@@ -46,17 +60,19 @@ type state struct {
 const dbName, dbUser = "wangge", "wangge"
 
 func (c *Cluster) statePath() string { return filepath.Join(c.Root, "pg.json") }
-func (c *Cluster) dataDir() string   { return filepath.Join(c.Root, "pg") }
-func (c *Cluster) sockDir() string   { return filepath.Join(c.Root, "run") }
-func (c *Cluster) logPath() string   { return filepath.Join(c.sockDir(), "postgresql.log") }
+
+func (st state) logPath() string { return filepath.Join(st.Socket, "postgresql.log") }
 
 func binDir() string { return "/usr/lib/postgresql/" + PGVersion + "/bin" }
 
 // URL is the connection string of the cluster (after Up has run once).
 func (c *Cluster) URL() (string, error) {
-	st, err := c.readState()
+	st, ok, err := c.current()
 	if err != nil {
 		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("cluster: no private PostGIS for %s yet: run `wangge db up`", c.Root)
 	}
 	return st.url(), nil
 }
@@ -72,19 +88,30 @@ func (st state) url() string {
 	return u.String()
 }
 
-func (c *Cluster) readState() (state, error) {
+func (c *Cluster) readState() (state, error) { return readState(c.Root) }
+
+func readState(root string) (state, error) {
 	var st state
-	b, err := os.ReadFile(c.statePath())
+	path := filepath.Join(root, "pg.json")
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return st, fmt.Errorf("cluster: no private PostGIS in %s yet: run `wangge db up`", c.Root)
+		return st, fmt.Errorf("cluster: no private PostGIS in %s yet: run `wangge db up`: %w", root, err)
 	}
 	if err != nil {
 		return st, fmt.Errorf("cluster: read state: %w", err)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("cluster: parse %s: %w", c.statePath(), err)
+		return st, fmt.Errorf("cluster: parse %s: %w", path, err)
 	}
 	return st, nil
+}
+
+func (c *Cluster) writeState(st state) error {
+	b, _ := json.MarshalIndent(st, "", "  ")
+	if err := os.WriteFile(c.statePath(), b, 0o600); err != nil {
+		return fmt.Errorf("cluster: write state: %w", err)
+	}
+	return nil
 }
 
 // Up installs PostGIS if needed, creates the cluster on first use, starts it
@@ -98,17 +125,42 @@ func (c *Cluster) Up(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(c.Root, 0o755); err != nil {
 		return "", fmt.Errorf("cluster: create %s: %w", c.Root, err)
 	}
-	st, err := c.readState()
-	if err != nil || !exists(filepath.Join(c.dataDir(), "PG_VERSION")) {
+	// One checkout at a time chooses a port and starts on it.
+	unlock := c.lock()
+	defer unlock()
+	st, ok, err := c.current()
+	if err != nil {
+		return "", err
+	}
+	if !ok {
 		if st, err = c.initdb(ctx); err != nil {
 			return "", err
 		}
 	}
-	if !c.running(ctx) {
+	if !c.running(ctx, st) {
+		if err := c.relocateSocket(&st); err != nil {
+			return "", err
+		}
+		// The remembered port may have been taken while the cluster was
+		// stopped (another checkout's cluster, or one whose .data was
+		// copied from this one): move to a free one and remember it, so
+		// `wangge db url` stays right.
+		if other := c.portHolder(st.Port); other != "" {
+			port, err := c.choosePort(st.Port+1, false)
+			if err != nil {
+				return "", err
+			}
+			c.lg().Warn("private PostGIS: its port is taken; moving", "port", st.Port, "holder", other, "new_port", port)
+			st.Port = port
+			if err := c.writeState(st); err != nil {
+				return "", err
+			}
+		}
 		if err := c.start(ctx, st); err != nil {
 			return "", err
 		}
 	}
+	c.claim(st.Port)
 	if err := c.bootstrap(ctx, st); err != nil {
 		return "", err
 	}
@@ -117,20 +169,24 @@ func (c *Cluster) Up(ctx context.Context) (string, error) {
 
 // Stop stops the cluster if it runs.
 func (c *Cluster) Stop(ctx context.Context) error {
-	if !exists(filepath.Join(c.dataDir(), "PG_VERSION")) || !c.running(ctx) {
-		return nil
+	st, ok, err := c.current()
+	if err != nil || !ok || !c.running(ctx, st) {
+		return err
 	}
-	return c.pgctl(ctx, "stop", "-D", c.dataDir(), "-m", "fast", "-w")
+	return c.pgctl(ctx, "stop", "-D", st.DataDir, "-m", "fast", "-w")
 }
 
 // Running tells whether the cluster's postmaster is up.
-func (c *Cluster) Running(ctx context.Context) bool { return c.running(ctx) }
+func (c *Cluster) Running(ctx context.Context) bool {
+	st, ok, err := c.current()
+	return err == nil && ok && c.running(ctx, st)
+}
 
-func (c *Cluster) running(ctx context.Context) bool {
-	if !exists(filepath.Join(c.dataDir(), "PG_VERSION")) {
+func (c *Cluster) running(ctx context.Context, st state) bool {
+	if !exists(filepath.Join(st.DataDir, "PG_VERSION")) {
 		return false
 	}
-	return c.pgctl(ctx, "status", "-D", c.dataDir()) == nil
+	return c.pgctl(ctx, "status", "-D", st.DataDir) == nil
 }
 
 // ensurePackages installs postgresql-15-postgis-3 when the server or the
@@ -144,7 +200,7 @@ func (c *Cluster) ensurePackages(ctx context.Context) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("cluster: PostGIS is not installed and we are not root: run `sudo apt-get install -y %s`, or set DATABASE_URL to an existing PostGIS", pkg)
 	}
-	c.Log.Info("installing PostGIS with apt (once per machine)", "package", pkg)
+	c.lg().Info("installing PostGIS with apt (once per machine)", "package", pkg)
 	for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "--no-install-recommends", pkg}} {
 		cmd := exec.CommandContext(ctx, "apt-get", args...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
@@ -158,12 +214,20 @@ func (c *Cluster) ensurePackages(ctx context.Context) error {
 	return nil
 }
 
-// initdb creates a fresh cluster. initdb refuses to run as root, so as root
-// the cluster belongs to the postgres OS user.
+// initdb creates a fresh cluster on a free port. initdb refuses to run as
+// root, so as root the cluster belongs to the postgres OS user.
 func (c *Cluster) initdb(ctx context.Context) (state, error) {
-	st := state{Port: c.Port, Password: randomHex(16), DataDir: c.dataDir(), Socket: c.sockDir()}
-	_ = os.RemoveAll(c.dataDir())
-	for _, d := range []string{c.dataDir(), c.sockDir()} {
+	port, err := c.choosePort(c.preferredPort(), c.PortExplicit)
+	if err != nil {
+		return state{}, err
+	}
+	dataDir, sockDir, err := c.newPlace()
+	if err != nil {
+		return state{}, err
+	}
+	st := state{Port: port, Password: randomHex(16), DataDir: dataDir, Socket: sockDir}
+	_ = os.RemoveAll(st.DataDir)
+	for _, d := range []string{st.DataDir, st.Socket} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return st, fmt.Errorf("cluster: create %s: %w", d, err)
 		}
@@ -171,10 +235,10 @@ func (c *Cluster) initdb(ctx context.Context) (state, error) {
 			return st, err
 		}
 	}
-	if err := c.checkReachable(); err != nil {
+	if err := checkReachable(st.DataDir); err != nil {
 		return st, err
 	}
-	pw := filepath.Join(c.sockDir(), "pwfile")
+	pw := filepath.Join(st.Socket, "pwfile")
 	if err := os.WriteFile(pw, []byte(st.Password+"\n"), 0o600); err != nil {
 		return st, fmt.Errorf("cluster: write password file: %w", err)
 	}
@@ -182,15 +246,17 @@ func (c *Cluster) initdb(ctx context.Context) (state, error) {
 	if err := c.chownToServer(pw); err != nil {
 		return st, err
 	}
-	c.Log.Info("creating private PostGIS cluster", "dir", c.dataDir(), "port", c.Port)
+	c.lg().Info("creating private PostGIS cluster", "dir", st.DataDir, "port", st.Port)
 	// Trust only on the Unix socket, whose folder is private to the server
 	// user; TCP on 127.0.0.1 needs the password.
-	if err := c.runAsServer(ctx, filepath.Join(binDir(), "initdb"), "-D", c.dataDir(), "-U", "postgres",
+	if err := c.runAsServer(ctx, filepath.Join(binDir(), "initdb"), "-D", st.DataDir, "-U", "postgres",
 		"--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile="+pw, "-E", "UTF8", "--locale=C.UTF-8"); err != nil {
 		return st, err
 	}
+	// The port here is informative: start passes pg.json's on the command
+	// line, which wins.
 	conf := fmt.Sprintf(`
-# wangge private cluster
+# wangge private cluster of %s
 listen_addresses = '127.0.0.1'
 port = %d
 unix_socket_directories = '%s'
@@ -200,8 +266,8 @@ maintenance_work_mem = '512MB'
 max_wal_size = '4GB'
 max_connections = 200
 timezone = 'Asia/Shanghai'
-`, st.Port, st.Socket)
-	f, err := os.OpenFile(filepath.Join(c.dataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+`, c.Root, st.Port, st.Socket)
+	f, err := os.OpenFile(filepath.Join(st.DataDir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return st, fmt.Errorf("cluster: open postgresql.conf: %w", err)
 	}
@@ -212,22 +278,24 @@ timezone = 'Asia/Shanghai'
 	if err != nil {
 		return st, fmt.Errorf("cluster: write postgresql.conf: %w", err)
 	}
-	b, _ := json.MarshalIndent(st, "", "  ")
-	if err := os.WriteFile(c.statePath(), b, 0o600); err != nil {
-		return st, fmt.Errorf("cluster: write state: %w", err)
+	if err := c.writeState(st); err != nil {
+		return st, err
 	}
+	c.claim(st.Port)
 	return st, nil
 }
 
 func (c *Cluster) start(ctx context.Context, st state) error {
-	c.Log.Info("starting private PostGIS", "port", st.Port)
+	c.lg().Info("starting private PostGIS", "port", st.Port)
 	// Commits are durable: an incident answered 201 survives a crash of
 	// the machine. (Clusters made before this line said otherwise in
 	// postgresql.conf; the command line wins.) Bulk loads that can be
 	// redone, the demo-city seed, turn it off for their own sessions.
-	if err := c.pgctl(ctx, "start", "-D", c.dataDir(), "-l", c.logPath(), "-w", "-t", "60",
-		"-o", "-c synchronous_commit=on"); err != nil {
-		log, _ := os.ReadFile(c.logPath())
+	// The port is pg.json's, so the one `wangge db url` prints is the one
+	// the server listens on, whatever postgresql.conf says.
+	if err := c.pgctl(ctx, "start", "-D", st.DataDir, "-l", st.logPath(), "-w", "-t", "60",
+		"-o", fmt.Sprintf("-c synchronous_commit=on -c port=%d", st.Port)); err != nil {
+		log, _ := os.ReadFile(st.logPath())
 		return fmt.Errorf("cluster: start failed (is port %d in use?): %w\n%s", st.Port, err, tail(log, 10))
 	}
 	return nil
@@ -308,15 +376,15 @@ func (c *Cluster) chownToServer(path string) error {
 }
 
 // checkReachable fails early, with the fix, when the postgres user cannot
-// reach the data folder (e.g. a checkout under a 0700 home directory).
-func (c *Cluster) checkReachable() error {
+// reach the data folder (e.g. WANGGE_MACHINE_DIR under a 0700 folder).
+func checkReachable(dir string) error {
 	if os.Geteuid() != 0 {
 		return nil
 	}
-	cmd := exec.Command("runuser", "-u", "postgres", "--", "test", "-w", c.dataDir())
+	cmd := exec.Command("runuser", "-u", "postgres", "--", "test", "-w", dir)
 	cmd.Dir = "/"
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("cluster: the postgres OS user cannot write %s: make its parent folders traversable (chmod o+x) or set DATABASE_URL", c.dataDir())
+		return fmt.Errorf("cluster: the postgres OS user cannot write %s: make its parent folders traversable (chmod o+x) or set DATABASE_URL", dir)
 	}
 	return nil
 }
