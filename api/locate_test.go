@@ -191,11 +191,7 @@ func testLocateBatch(t *testing.T, base string) {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var out struct { // batchJSON as a client reads it
-		Count, Found int
-		Grids        []*string
-		Regions      map[string]struct{ District struct{ Name string } }
-	}
+	var out batchJSON
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 200 {
 		t.Fatalf("status %d, %v", res.StatusCode, err)
 	}
