@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -140,6 +142,35 @@ func TestQueryJurisdiction(t *testing.T) {
 	t.Run("search", j.testSearch)
 	t.Run("features", j.testFeatures)
 	t.Run("locate", j.testLocate)
+	t.Run("refused", j.testRefused)
+}
+
+// testRefused: no credential 401, a role without the permission 403, and
+// a building read from the store cannot be written out unredacted.
+func (j *jurisdiction) testRefused(t *testing.T) {
+	building := fmt.Sprintf("/buildings/%d", j.building)
+	for _, path := range []string{"/regions", "/regions/" + j.street, building, "/stats?level=grid&metric=residents",
+		"/search?q=" + j.street, "/collections/grids/items", "/locate?lon=106.5&lat=29.5"} {
+		req, _ := http.NewRequest("GET", j.base+path, nil)
+		req.Header.Set("Authorization", "Bearer ") // an empty credential: the server's default token is not added
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		wantStatus(t, "anonymous "+path, res.StatusCode, 401, "")
+	}
+	for _, role := range []wangge.Role{wangge.RolePlanner, wangge.RoleAuditor, wangge.RoleApprover, wangge.RoleAdmin} {
+		st, body := j.get(t, testToken(t, j.db, role, j.street, nil), building, nil)
+		wantStatus(t, string(role)+" "+building, st, 403, body)
+	}
+	b, err := j.db.Building(context.Background(), wangge.CityScope(), j.building)
+	if err != nil || len(b.Households) == 0 {
+		t.Fatalf("building: %v", err)
+	}
+	if js, err := json.Marshal(b); !errors.Is(err, wangge.ErrUnredacted) {
+		t.Errorf("a stored building marshalled as it is: %.200s, %v", js, err)
+	}
 }
 
 type regionAnswer struct {

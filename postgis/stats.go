@@ -13,10 +13,10 @@ import (
 var statLevels = map[string]int{"district": 6, "street": 9, "community": 12, "grid": 15}
 
 // statMetrics maps a metric to the query of its value per region code
-// prefix ($1 = the level's code length, $2 the scope's LIKE pattern). Resident and household figures
-// come from the per-grid counts refresh_grid_counts keeps (migration
-// 0008), so a choropleth never scans the PII tables; event figures follow
-// the definitions of Counts.
+// prefix ($1 = the level's code length, $2 the scope's LIKE pattern).
+// Resident and household figures come from the per-grid counts
+// refresh_grid_counts keeps (migration 0008), so a choropleth never scans
+// the PII tables; event figures follow the definitions of Counts.
 var statMetrics = map[string]string{
 	"households": `SELECT left(code, $1), sum(households)::float8 FROM grids WHERE status = 'active' AND code LIKE $2 GROUP BY 1`,
 	"residents":  `SELECT left(code, $1), sum(residents)::float8 FROM grids WHERE status = 'active' AND code LIKE $2 GROUP BY 1`,
