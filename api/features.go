@@ -9,13 +9,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/postgis"
 )
 
 // FeatureStore reads layers as features (postgis.DB).
 type FeatureStore interface {
-	Features(ctx context.Context, q postgis.FeatureQuery) (postgis.FeaturePage, error)
-	Feature(ctx context.Context, c postgis.Collection, id string) (postgis.Feature, error)
+	Features(ctx context.Context, scope wangge.Scope, q postgis.FeatureQuery) (postgis.FeaturePage, error)
+	Feature(ctx context.Context, scope wangge.Scope, c postgis.Collection, id string) (postgis.Feature, error)
 }
 
 // Page sizes: limit defaults to 100 and is capped at 1,000 (a larger
@@ -79,6 +80,7 @@ type featureCollectionJSON struct {
 }
 
 // items: GET /api/v1/collections/:layer/items?bbox=&limit=&offset=&datetime=
+// — the items inside the caller's scope (numberMatched counts those).
 func (h *queryHandlers) items(c *gin.Context) {
 	col, err := postgis.CollectionByID(c.Param("layer"))
 	if err != nil {
@@ -90,7 +92,7 @@ func (h *queryHandlers) items(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	page, err := h.d.Features.Features(c.Request.Context(), q)
+	page, err := h.d.Features.Features(c.Request.Context(), scope(c), q)
 	if err != nil {
 		fail(c, h.log, err)
 		return
@@ -127,14 +129,15 @@ func pageLinks(c *gin.Context, q postgis.FeatureQuery, matched int64) []link {
 	return links
 }
 
-// item: GET /api/v1/collections/:layer/items/:id
+// item: GET /api/v1/collections/:layer/items/:id — one outside the
+// caller's scope is not found.
 func (h *queryHandlers) item(c *gin.Context) {
 	col, err := postgis.CollectionByID(c.Param("layer"))
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
-	f, err := h.d.Features.Feature(c.Request.Context(), col, c.Param("id"))
+	f, err := h.d.Features.Feature(c.Request.Context(), scope(c), col, c.Param("id"))
 	if err != nil {
 		fail(c, h.log, err)
 		return
