@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -73,7 +74,7 @@ func (h *queryHandlers) collection(c *gin.Context) {
 type featureCollectionJSON struct {
 	Type           string            `json:"type"`
 	Features       []postgis.Feature `json:"features"`
-	NumberMatched  int64             `json:"numberMatched"`
+	NumberMatched  *int64            `json:"numberMatched,omitempty"` // omitted past postgis.MaxCounted
 	NumberReturned int               `json:"numberReturned"`
 	TimeStamp      time.Time         `json:"timeStamp"`
 	Links          []link            `json:"links"`
@@ -97,34 +98,50 @@ func (h *queryHandlers) items(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	out := featureCollectionJSON{Type: "FeatureCollection", Features: page.Features, NumberMatched: page.Matched,
+	out := featureCollectionJSON{Type: "FeatureCollection", Features: page.Features,
 		NumberReturned: len(page.Features), TimeStamp: time.Now().UTC()}
+	if page.Counted {
+		out.NumberMatched = &page.Matched
+	}
 	if out.Features == nil {
 		out.Features = []postgis.Feature{}
 	}
-	out.Links = pageLinks(c, q, page.Matched)
+	out.Links = pageLinks(c, q, page)
 	c.Header("Content-Type", "application/geo+json")
 	c.JSON(http.StatusOK, out)
 }
 
-// pageLinks are self, and next/prev where there is such a page.
-func pageLinks(c *gin.Context, q postgis.FeatureQuery, matched int64) []link {
-	at := func(offset int) string {
+// pageLinks are self, next (by cursor) when more items follow, and prev
+// for offset pages.
+func pageLinks(c *gin.Context, q postgis.FeatureQuery, page postgis.FeaturePage) []link {
+	at := func(set map[string]string) string {
 		v := url.Values{}
 		for k, vs := range c.Request.URL.Query() {
 			v[k] = vs
 		}
 		v.Set("limit", strconv.Itoa(q.Limit))
-		v.Set("offset", strconv.Itoa(offset))
+		for _, k := range []string{"offset", "cursor"} {
+			v.Del(k)
+		}
+		for k, x := range set {
+			v.Set(k, x)
+		}
 		return baseURL(c) + c.Request.URL.Path + "?" + v.Encode()
 	}
 	const geo = "application/geo+json"
-	links := []link{{Href: at(q.Offset), Rel: "self", Type: geo}}
-	if int64(q.Offset+q.Limit) < matched {
-		links = append(links, link{Href: at(q.Offset + q.Limit), Rel: "next", Type: geo})
+	self := map[string]string{}
+	if q.After != "" {
+		self["cursor"] = cursor(q.Collection, q.After)
+	} else if q.Offset > 0 {
+		self["offset"] = strconv.Itoa(q.Offset)
 	}
-	if q.Offset > 0 {
-		links = append(links, link{Href: at(max(q.Offset-q.Limit, 0)), Rel: "prev", Type: geo})
+	links := []link{{Href: at(self), Rel: "self", Type: geo}}
+	if page.More && len(page.Features) > 0 {
+		last := fmt.Sprint(page.Features[len(page.Features)-1].ID)
+		links = append(links, link{Href: at(map[string]string{"cursor": cursor(q.Collection, last)}), Rel: "next", Type: geo})
+	}
+	if q.After == "" && q.Offset > 0 {
+		links = append(links, link{Href: at(map[string]string{"offset": strconv.Itoa(max(q.Offset-q.Limit, 0))}), Rel: "prev", Type: geo})
 	}
 	return links
 }

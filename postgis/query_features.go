@@ -84,14 +84,26 @@ func CollectionByID(id string) (Collection, error) {
 	return Collection{}, fmt.Errorf("collection %q: %w (known: %s)", id, wangge.ErrNotFound, strings.Join(names, ", "))
 }
 
-// FeatureQuery selects a page of a collection's items.
+// FeatureQuery selects a page of a collection's items: after the item
+// After (keyset, from a next link's cursor) or, for small offsets, at
+// Offset.
 type FeatureQuery struct {
 	BBox       *[4]float64 // min lon, min lat, max lon, max lat
 	From, To   *time.Time  // datetime: inclusive bounds, nil = open
 	Limit      int
-	Offset     int
+	Offset     int    // at most MaxFeatureOffset; 0 with After
+	After      string // the id (text) of the last item of the previous page; "" from the start
 	Collection Collection
 }
+
+// MaxFeatureOffset bounds OFFSET paging (each page would read every row
+// before it); further pages are reached by the next link's cursor.
+const MaxFeatureOffset = 10_000
+
+// MaxCounted is how far numberMatched counts; past it the number is
+// omitted, as OGC API – Features allows, instead of counting millions of
+// events for every page.
+const MaxCounted = 10_000
 
 // Feature is one GeoJSON feature.
 type Feature struct {
@@ -99,12 +111,6 @@ type Feature struct {
 	ID         any             `json:"id"`
 	Geometry   json.RawMessage `json:"geometry"`
 	Properties json.RawMessage `json:"properties"`
-}
-
-// FeaturePage is one page of items and how many match in all.
-type FeaturePage struct {
-	Features []Feature
-	Matched  int64
 }
 
 // where is the WHERE clause of a page: always the scope first ($1).
@@ -131,16 +137,36 @@ func (q FeatureQuery) where(scope wangge.Scope) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
-// Features reads one page of a collection inside the scope (ordered by
-// id, so pages are stable) and the number of matching items.
+// FeaturePage is one page of items, how many match (Matched, when Counted:
+// at most MaxCounted are counted) and whether more follow.
+type FeaturePage struct {
+	Features []Feature
+	Matched  int64
+	Counted  bool
+	More     bool
+}
+
+// Features reads one page of a collection inside the scope, in id order
+// (stable pages), by keyset after q.After: each page costs the same
+// however deep it is. The count stops at MaxCounted.
 func (db *DB) Features(ctx context.Context, scope wangge.Scope, q FeatureQuery) (FeaturePage, error) {
 	c := q.Collection
 	where, args := q.where(scope)
 	var page FeaturePage
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM `+c.table+where, args...).Scan(&page.Matched); err != nil {
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+c.table+where+
+		` LIMIT `+strconv.Itoa(MaxCounted+1)+`) x`, args...).Scan(&page.Matched); err != nil {
 		return page, fmt.Errorf("postgis: features %s: count: %w", c.ID, err)
 	}
-	args = append(args, q.Limit, q.Offset)
+	page.Counted = page.Matched <= MaxCounted
+	if q.After != "" {
+		key, err := c.key(q.After)
+		if err != nil {
+			return page, err
+		}
+		args = append(args, key)
+		where += fmt.Sprintf(" AND %s > $%d", c.idCol, len(args))
+	}
+	args = append(args, q.Limit+1, q.Offset)
 	sql := fmt.Sprintf(`SELECT %s::text, ST_AsGeoJSON(geom, 7), %s FROM %s%s ORDER BY %s LIMIT $%d OFFSET $%d`,
 		c.idCol, c.propsSQL, c.table, where, c.idCol, len(args)-1, len(args))
 	rows, err := db.Pool.Query(ctx, sql, args...)
@@ -151,19 +177,30 @@ func (db *DB) Features(ctx context.Context, scope wangge.Scope, q FeatureQuery) 
 	if err != nil {
 		return page, fmt.Errorf("postgis: features %s: %w", c.ID, err)
 	}
+	if len(page.Features) > q.Limit {
+		page.Features, page.More = page.Features[:q.Limit], true
+	}
 	return page, nil
+}
+
+// key is an item id as the collection's id column takes it.
+func (c Collection) key(id string) (any, error) {
+	if c.textID {
+		return id, nil
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n < 1 {
+		return nil, wangge.Invalid("id", "%s ids are positive integers, got %q", c.ID, id)
+	}
+	return n, nil
 }
 
 // Feature reads one item by id (a code for regions and grids); one
 // outside the scope is not found.
 func (db *DB) Feature(ctx context.Context, scope wangge.Scope, c Collection, id string) (Feature, error) {
-	var key any = id
-	if !c.textID {
-		n, err := strconv.ParseInt(id, 10, 64)
-		if err != nil || n < 1 {
-			return Feature{}, wangge.Invalid("id", "%s ids are positive integers, got %q", c.ID, id)
-		}
-		key = n
+	key, err := c.key(id)
+	if err != nil {
+		return Feature{}, err
 	}
 	where := " WHERE " + c.idCol + " = $1 AND " + c.scopeCol + " LIKE $2"
 	if c.where != "" {
