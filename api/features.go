@@ -36,18 +36,32 @@ type link struct {
 }
 
 type collectionJSON struct {
-	ID          string `json:"id"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	ItemType    string `json:"itemType"`
-	Links       []link `json:"links"`
+	ID          string  `json:"id"`
+	Title       string  `json:"title"`
+	Description string  `json:"description"`
+	ItemType    string  `json:"itemType"`
+	Extent      *extent `json:"extent,omitempty"`
+	Links       []link  `json:"links"`
 }
 
-func collectionBody(c *gin.Context, col postgis.Collection) collectionJSON {
+type extent struct {
+	Spatial struct {
+		BBox [][]float64 `json:"bbox"`
+		CRS  string      `json:"crs"`
+	} `json:"spatial"`
+}
+
+func (h *queryHandlers) collectionBody(c *gin.Context, col postgis.Collection) collectionJSON {
 	self := baseURL(c) + "/api/v1/collections/" + col.ID
-	return collectionJSON{ID: col.ID, Title: col.Title, Description: col.Description, ItemType: "feature",
+	out := collectionJSON{ID: col.ID, Title: col.Title, Description: col.Description, ItemType: "feature",
 		Links: []link{{Href: self, Rel: "self", Type: "application/json"},
 			{Href: self + "/items", Rel: "items", Type: "application/geo+json"}}}
+	if b := h.extent.get(c.Request.Context(), h.d.Features); b != nil {
+		out.Extent = &extent{}
+		out.Extent.Spatial.BBox = [][]float64{b}
+		out.Extent.Spatial.CRS = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+	}
+	return out
 }
 
 // collections: GET /api/v1/collections
@@ -55,7 +69,7 @@ func (h *queryHandlers) collections(c *gin.Context) {
 	cols := postgis.Collections()
 	out := make([]collectionJSON, len(cols))
 	for i, col := range cols {
-		out[i] = collectionBody(c, col)
+		out[i] = h.collectionBody(c, col)
 	}
 	c.JSON(http.StatusOK, gin.H{"collections": out,
 		"links": []link{{Href: baseURL(c) + "/api/v1/collections", Rel: "self", Type: "application/json"}}})
@@ -68,7 +82,7 @@ func (h *queryHandlers) collection(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, collectionBody(c, col))
+	c.JSON(http.StatusOK, h.collectionBody(c, col))
 }
 
 type featureCollectionJSON struct {

@@ -19,6 +19,10 @@ func parseItems(v url.Values, col postgis.Collection) (postgis.FeatureQuery, err
 	for name := range v {
 		switch name {
 		case "bbox", "limit", "offset", "cursor", "datetime":
+		case "f": // an OGC client's format choice: GeoJSON is the one we serve
+			if f := v.Get("f"); f != "json" && f != "geojson" {
+				return q, wangge.Invalid("f", "only f=json (GeoJSON) is served, got %q", f)
+			}
 		default:
 			return q, wangge.Invalid(name, "unknown parameter %q (want bbox, limit, cursor, offset or datetime)", name)
 		}
