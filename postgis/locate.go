@@ -163,12 +163,15 @@ type Locator struct {
 	db    *DB
 	log   *slog.Logger
 	wg    sync.WaitGroup
+	stop  context.CancelFunc
 }
 
 // StartLocator loads the index and returns once it is loaded and LISTEN
-// is in place; it follows changes until ctx ends.
+// is in place; it follows changes until ctx ends. When the first load
+// fails, the listener it started is stopped before the error returns.
 func (db *DB) StartLocator(ctx context.Context, log *slog.Logger) (*Locator, error) {
-	l := &Locator{Index: geo.NewGridIndex(0), db: db, log: log}
+	ctx, stop := context.WithCancel(ctx)
+	l := &Locator{Index: geo.NewGridIndex(0), db: db, log: log, stop: stop}
 	ready := make(chan error, 1)
 	var once sync.Once
 	l.wg.Add(1)
@@ -181,6 +184,8 @@ func (db *DB) StartLocator(ctx context.Context, log *slog.Logger) (*Locator, err
 		once.Do(func() { ready <- fmt.Errorf("postgis: locator: %w", ctx.Err()) })
 	}()
 	if err := <-ready; err != nil {
+		stop()
+		l.wg.Wait()
 		return nil, err
 	}
 	return l, nil
