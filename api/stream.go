@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/postgis"
 )
 
@@ -156,6 +157,7 @@ func (s *Stream) push(f frame) {
 
 // subscriber is one SSE client.
 type subscriber struct {
+	scope  wangge.Scope // the caller's jurisdiction: nothing outside it is sent
 	region string
 	bbox   *[4]float64
 	kinds  []string
@@ -164,6 +166,9 @@ type subscriber struct {
 }
 
 func (sub *subscriber) wants(f *frame) bool {
+	if !sub.scope.Covers(f.region) {
+		return false
+	}
 	if sub.region != "" && !strings.HasPrefix(f.region, sub.region) {
 		return false
 	}
