@@ -158,6 +158,7 @@ func (s *Stream) push(f frame) {
 // subscriber is one SSE client.
 type subscriber struct {
 	scope  wangge.Scope // the caller's jurisdiction: nothing outside it is sent
+	noUnit bool         // the caller may not see live unit positions (staff.contacts)
 	region string
 	bbox   *[4]float64
 	kinds  []string
@@ -166,7 +167,7 @@ type subscriber struct {
 }
 
 func (sub *subscriber) wants(f *frame) bool {
-	if !sub.scope.Covers(f.region) {
+	if !sub.scope.Covers(f.region) || sub.noUnit && strings.HasPrefix(f.kind, "unit.") {
 		return false
 	}
 	if sub.region != "" && !strings.HasPrefix(f.region, sub.region) {

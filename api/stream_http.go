@@ -73,6 +73,9 @@ func serveStream(c *gin.Context, st *Stream, s *Server) {
 	// Each client hears only its jurisdiction: frames carry the region
 	// (grid) they concern; a region asked for outside it is not found.
 	sub.scope = scope(c)
+	// unit.changed carries live unit positions: staff only (the policy's
+	// staff.contacts), like the responder routes.
+	sub.noUnit = !principal(c).Can(wangge.PermStaffContacts)
 	if sub.region != "" && !sub.scope.Covers(sub.region) {
 		fail(c, s.log, fmt.Errorf("region %s is outside your jurisdiction (%s): %w", sub.region, sub.scope, wangge.ErrNotFound))
 		return

@@ -148,4 +148,13 @@ func TestStreamReplayResyncAndCutOff(t *testing.T) {
 	if s.Dropped() != 1 || s.Clients() != 2 {
 		t.Errorf("dropped %d clients %d", s.Dropped(), s.Clients())
 	}
+	// A wall without staff.contacts hears events, not unit positions.
+	wall := &subscriber{scope: wangge.CityScope(), noUnit: true, ch: make(chan []byte, 10), gone: make(chan struct{})}
+	s.subscribe(wall, -1)
+	s.Publish([]postgis.StreamMessage{{Seq: 20, Kind: "unit.changed", Region: "500103001001001", Data: json.RawMessage(`{}`)},
+		{Seq: 21, Kind: "event.updated", Region: "500103001001001", Data: json.RawMessage(`{}`)}})
+	if len(wall.ch) != 1 || !strings.Contains(string(<-wall.ch), "event.updated") {
+		t.Error("a wall without staff.contacts got a unit position")
+	}
+	s.unsubscribe(wall)
 }
