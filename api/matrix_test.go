@@ -91,7 +91,7 @@ func (c *city) examples() map[string]example {
 		"POST /open311/v2/:doc":          {method: "POST", path: "/open311/v2/requests.json", form: "service_code=noise&lat=29.5513&long=106.5613&description=" + url.QueryEscape("噪音扰民")},
 		"GET /open311/v2/services/:code": {method: "GET", path: "/open311/v2/services/noise.json", list: true},
 		"GET /open311/v2/requests/:id":   {method: "GET", path: "/open311/v2/requests/" + ev + ".json"},
-		"GET /open311/v2/tokens/:token":  {method: "GET", path: "/open311/v2/tokens/" + ev + ".json"},
+		"GET /open311/v2/tokens/:token":  {method: "GET", path: "/open311/v2/tokens/ev-" + ev + ".json"},
 	}
 }
 
