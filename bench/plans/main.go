@@ -5,7 +5,9 @@
 // core district seeded at scale 1. The baseline, measured in the same run
 // on the same parcels, is the bare minimum an edit must do: one
 // transaction that updates the parcel and rebuilds the two outlines with
-// ST_Union, no checks, no history, no moves.
+// ST_Union, no checks, no history, no moves. Requests go through the real
+// access control: a city planner's bearer token drafts, a city approver's
+// applies (four eyes), and each write waits for its audit row.
 //
 //	DATABASE_URL=$(bin/wangge db url) go run ./bench/plans
 //
