@@ -67,6 +67,7 @@ func (h *planHandlers) create(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
+	setTarget(c, "plan "+strconv.FormatInt(p.PlanID, 10)+" (community "+p.Community+")")
 	c.Header("Location", "/api/v1/plans/"+strconv.FormatInt(p.PlanID, 10))
 	c.JSON(http.StatusCreated, p)
 }
@@ -164,6 +165,7 @@ func (h *planHandlers) revert(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
+	setTarget(c, "grid "+code+" (plan "+strconv.FormatInt(p.PlanID, 10)+")")
 	c.JSON(http.StatusOK, p)
 }
 

@@ -73,6 +73,15 @@ func TestPlanFourEyesHTTP(t *testing.T) {
 	if strings.Contains(fmt.Sprint(hist), "mallory") {
 		t.Errorf("a body's by reached the history: %v", hist)
 	}
+	// The audit log names the credential's users, and the new plan.
+	var drafted, approved int
+	e.scalar(t, &drafted, `SELECT count(*) FROM audit_log WHERE actor = $1 AND outcome = '201' AND target = $2`,
+		e.plannerName, fmt.Sprintf("plan %.0f (community %s)", id, e.community))
+	e.scalar(t, &approved, `SELECT count(*) FROM audit_log WHERE actor = $1 AND outcome = '200' AND target LIKE $2`,
+		e.approverName, fmt.Sprintf("%%%.0f%%", id))
+	if drafted != 1 || approved != 1 {
+		t.Errorf("audit rows: %d for the draft, %d for the apply; want 1 and 1", drafted, approved)
+	}
 
 	// Grids outside the caller's jurisdiction are 404; reverting is the
 	// approver's, who is named as its actor.
