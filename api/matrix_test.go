@@ -22,12 +22,10 @@ import (
 type example struct {
 	method, path, body, form string
 	list                     bool                // outside: 200 with nothing of 500103
-	inside                   map[wangge.Role]int // role → expected status inside, overriding "passes"
+	inside                   map[wangge.Role]int // role → expected status inside; default: through policy and scope (passed)
 	skipOutside              bool                // the target is the caller itself (session)
 	fresh                    bool                // spends its credential: each call gets a new one
 }
-
-const passes = 0 // any status that went through policy and scope: 2xx, 409, 412, 422
 
 func (c *city) examples() map[string]example {
 	ev, plan := c.id(c.eventID), c.id(c.planID)
