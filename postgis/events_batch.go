@@ -258,3 +258,38 @@ func (b BatchedEvents) CreateEvent(ctx context.Context, scope wangge.Scope, n Ne
 	}
 	return e, created, err
 }
+
+// IntakeEvents keeps what must never wait behind reads on a pool of its
+// own (DESIGN.md §7): new incidents (through the writer, which writes on
+// Intake), alarms and workflow transitions go to Intake; reads of events
+// use Reads, which busy readers may fill.
+type IntakeEvents struct {
+	Reads  *DB
+	Intake *DB
+	Writer *EventWriter // made on Intake
+}
+
+// CreateEvent goes through the writer.
+func (i IntakeEvents) CreateEvent(ctx context.Context, scope wangge.Scope, n NewEvent) (wangge.Event, bool, error) {
+	return BatchedEvents{DB: i.Intake, Writer: i.Writer}.CreateEvent(ctx, scope, n)
+}
+
+// Event reads one event on the read pool.
+func (i IntakeEvents) Event(ctx context.Context, scope wangge.Scope, id int64) (wangge.Event, error) {
+	return i.Reads.Event(ctx, scope, id)
+}
+
+// Events lists events on the read pool.
+func (i IntakeEvents) Events(ctx context.Context, scope wangge.Scope, f EventQuery) ([]wangge.Event, error) {
+	return i.Reads.Events(ctx, scope, f)
+}
+
+// Transition moves an event on the intake pool.
+func (i IntakeEvents) Transition(ctx context.Context, scope wangge.Scope, r TransitionReq) (wangge.Event, error) {
+	return i.Intake.Transition(ctx, scope, r)
+}
+
+// RaiseAlarm records a sensor's alarm on the intake pool.
+func (i IntakeEvents) RaiseAlarm(ctx context.Context, scope wangge.Scope, a Alarm) (wangge.Event, bool, error) {
+	return i.Intake.RaiseAlarm(ctx, scope, a)
+}

@@ -24,6 +24,7 @@ type Config struct {
 	LogFormat        string
 	MaxBodyBytes     int64
 	DBMaxConns       int
+	IntakeConns      int // serve: the intake pool, beside DBMaxConns
 	DBTimeout        time.Duration
 	ShutdownTimeout  time.Duration
 	TileCacheBytes   int64
@@ -52,6 +53,8 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", env("WANGGE_LOG_FORMAT", "text"), "text or json (WANGGE_LOG_FORMAT)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(c.envInt("WANGGE_MAX_BODY_BYTES", 8<<20)), "largest request body (WANGGE_MAX_BODY_BYTES)")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.envInt("WANGGE_DB_MAX_CONNS", 16), "PostGIS pool size (WANGGE_DB_MAX_CONNS)")
+	fs.IntVar(&c.IntakeConns, "db-intake-conns", c.envInt("WANGGE_DB_INTAKE_CONNS", 6),
+		"serve: connections reserved for intake (incidents, alarms, transitions, unit positions) (WANGGE_DB_INTAKE_CONNS)")
 	fs.DurationVar(&c.DBTimeout, "db-timeout", c.envDuration("WANGGE_DB_TIMEOUT", 5*time.Second), "connect timeout (WANGGE_DB_TIMEOUT)")
 	fs.Int64Var(&c.TileCacheBytes, "tile-cache-bytes", int64(c.envInt("WANGGE_TILE_CACHE_BYTES", 256<<20)), "memory for cached tiles (WANGGE_TILE_CACHE_BYTES)")
 	fs.IntVar(&c.WarmZoom, "tile-warm-zoom", c.envInt("WANGGE_TILE_WARM_ZOOM", 10), "render the city's onemap and grid tiles up to this zoom at start; -1: off (WANGGE_TILE_WARM_ZOOM)")
@@ -123,6 +126,9 @@ func (c *Config) validate() error {
 	}
 	if c.TileCacheBytes < 1<<20 {
 		return fmt.Errorf("config: -tile-cache-bytes %d: want at least 1 MiB", c.TileCacheBytes)
+	}
+	if c.IntakeConns < 2 {
+		return fmt.Errorf("config: -db-intake-conns %d: want at least 2 (the writer and a LISTEN)", c.IntakeConns)
 	}
 	if c.DBMaxConns < 1 {
 		return fmt.Errorf("config: -db-max-conns %d: want at least 1", c.DBMaxConns)

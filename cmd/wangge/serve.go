@@ -43,6 +43,15 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	// Intake (incidents, alarms, transitions, unit positions) has a pool of
+	// its own: readers that fill the main pool cannot starve it.
+	intakeCfg := cfg
+	intakeCfg.DBMaxConns = cfg.IntakeConns
+	intakeDB, _, err := openDBWith(ctx, intakeCfg, fmt.Sprintf("statement_timeout=%d", cfg.StatementTimeout.Milliseconds()))
+	if err != nil {
+		return err
+	}
+	defer intakeDB.Close()
 	if pending, err := db.Pending(ctx); err == nil && len(pending) > 0 {
 		log.Warn("schema not current: /readyz answers 503 until `wangge migrate` runs", "pending", pending)
 	}
@@ -69,7 +78,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	var responders *api.Responders
 	// The unit writer behind the index also outlives the drain (see below).
 	lctx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
-	if live, err := db.StartLive(lctx, log); err != nil {
+	if live, err := intakeDB.StartLive(lctx, log); err != nil {
 		log.Warn("nearest responders unavailable", "err", err)
 	} else {
 		defer live.Wait() // after stopLive: the writer's last flush
@@ -98,13 +107,13 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	// Intake through a group-commit writer: concurrent reports share one
 	// statement and commit (bench/events), each answered once committed.
-	intake := db.NewEventWriter(log, 2, 256)
+	intake := intakeDB.NewEventWriter(log, 2, 256)
 	// Writers outlive the HTTP drain: a report in flight after SIGTERM is
 	// still written and answered, not failed (they stop when serve returns).
 	writersCtx, stopWriters := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWriters()
 	go intake.Run(writersCtx)
-	events := &api.Events{Store: postgis.BatchedEvents{DB: db, Writer: intake}, Locate: locate, KPI: db}
+	events := &api.Events{Store: postgis.IntakeEvents{Reads: db, Intake: intakeDB, Writer: intake}, Locate: locate, KPI: db}
 	stream := api.NewStream(api.StreamOptions{})
 	streamReady := make(chan struct{})
 	go stream.Follow(ctx, db, log, streamReady)
