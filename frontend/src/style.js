@@ -137,6 +137,7 @@ export function buildStyle(origin, { deferred = false, tileJSON = {}, without = 
       l.layout = { ...l.layout, visibility: 'none' };
     }
   }
+  for (const x of without) delete style.sources[x];
   if (without.length) style.layers = style.layers.filter((l) => !without.includes(l.source));
   return style;
 }
