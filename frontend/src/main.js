@@ -787,6 +787,8 @@ map.on('dblclick', (e) => {
 // Where the role starts: a responder in its view, a planner or approver
 // in the planner's; ?plan=N opens a submitted plan for its approver.
 function startMode() {
+  // the planner's layers join the style: only once it has loaded
+  if (!hook.loaded) return map.once('load', startMode);
   const planParam = new URLSearchParams(location.search).get('plan');
   const mode = planParam && can.planApply ? 'planner' : defaultMode(session, can);
   if (mode && mode !== 'command') document.querySelector(`#modes button[data-mode="${mode}"]`)?.click();
