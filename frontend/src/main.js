@@ -163,6 +163,7 @@ function makeMap(b, tj) {
   hook.mapCreatedMs = performance.now();
   m.once('render', () => (hook.firstRenderMs = performance.now()));
   m.once('styledata', () => (hook.styleMs = performance.now()));
+  m.once('style.load', () => (hook.styleLoaded = true));
   m.on('dataloading', (e) => {
     if (e.sourceId === 'districts' && e.tile && !hook.districtsRequestMs) hook.districtsRequestMs = performance.now();
   });
@@ -787,8 +788,9 @@ map.on('dblclick', (e) => {
 // Where the role starts: a responder in its view, a planner or approver
 // in the planner's; ?plan=N opens a submitted plan for its approver.
 function startMode() {
-  // the planner's layers join the style: only once it has loaded
-  if (!hook.loaded) return map.once('load', startMode);
+  // the planner's layers join the style: only once it has loaded (not
+  // the first full render, 'load', which waits for the tiles too)
+  if (!hook.styleLoaded) return map.once('style.load', startMode);
   const planParam = new URLSearchParams(location.search).get('plan');
   const mode = planParam && can.planApply ? 'planner' : defaultMode(session, can);
   if (mode && mode !== 'command') document.querySelector(`#modes button[data-mode="${mode}"]`)?.click();

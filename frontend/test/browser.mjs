@@ -152,7 +152,7 @@ async function login(page, u, { goto = true } = {}) {
   await page.fill('#login-name', u.name);
   await page.fill('#login-password', u.password);
   await page.click('#login-submit');
-  await page.waitForFunction((n) => window.__wangge?.session?.name === n, u.name, { timeout: 30000 });
+  await page.waitForFunction((n) => document.querySelector('#login').hidden && window.__wangge?.session?.name === n, u.name, { timeout: 30000 });
 }
 
 // newPage: a fresh browser context (no cookie) with the console watched.
@@ -168,8 +168,13 @@ const expectedFailure = (text, url) =>
   (/status of 412/.test(text) && /\/api\/v1\/plans\/\d+\/apply$/.test(url)) ||
   // who is signed in, asked before the login page (401), and refused
   // logins (401 wrong password, 429 throttled): what the login page is for
-  (/status of (401|429)/.test(text) && /\/api\/v1\/session$/.test(url));
+  (/status of (401|429)/.test(text) && /\/api\/v1\/session$/.test(url)) ||
+  // a plan number that does not exist (the approver's page says so)
+  (/status of 404/.test(text) && /\/api\/v1\/plans\/\d+$/.test(url)) ||
+  // a call after the session ended: what brings the login back
+  (expired && /status of 401/.test(text));
 let offline = false;
+let expired = false;
 function watchConsole(page, errs) {
   page.on('console', (m) => {
     const url = m.location()?.url ?? '';
@@ -774,6 +779,11 @@ async function main() {
     await page.waitForFunction(() => window.__wangge?.firstPaintMs, null, { timeout: 30000 });
     await page.waitForSelector('#planner #plan-open-id'); // an approver starts in the planner's view
     assert(!(await page.$('#planner .tools')) && !(await page.$('#plan-preview')), 'an approver has drafting tools');
+    // a number that is no plan: said in the page's words
+    await page.fill('#plan-open-id', '999999');
+    await page.click('#plan-open');
+    await page.waitForSelector('#planner .msg.error[data-code="not_found"]', { timeout: 10000 });
+    assert((await page.textContent('#planner .msg.error')) === dict.zh['err.not_found'], 'an unknown plan is not told as not found');
     await page.fill('#plan-open-id', planId);
     await page.click('#plan-open');
     await page.waitForSelector('#plan-result tr[data-code]', { timeout: 10000 });
@@ -1012,6 +1022,9 @@ async function main() {
       assert(!(await page.$('#plan-apply')), 'a stale preview can still be applied');
       await shot('17-approver-stale');
     }
+    // (three maps rendering at once on two cores slow every step after)
+    await plannerPage.context().close();
+    await approverPage.context().close();
   });
 
   await step('responder: its unit in the header, the events dispatched to it, the nearest responders', async () => {
@@ -1059,6 +1072,22 @@ async function main() {
       `nearest ${JSON.stringify(items)} vs API ${JSON.stringify(api.responders.map((r) => `${r.type}:${r.id}`))}`);
     await idle(page);
     await shot('18-responder');
+    // the session ends behind the page's back (expired, revoked): the
+    // next call's 401 brings the login back; the same user signing in
+    // again finds the page as it was (no reload)
+    await page.evaluate(() => (window.__before = true));
+    expired = true;
+    const st = await page.evaluate(async () => (await fetch('/api/v1/session', { method: 'DELETE' })).status);
+    assert(st === 204, `DELETE /api/v1/session: ${st}`);
+    await page.click(`#myunit li[data-id="${id}"]`);
+    await page.waitForSelector('#login:not([hidden])', { timeout: 10000 });
+    assert((await page.textContent('#login-note')) === dict.zh['login.expired'], 'the login does not say the session expired');
+    await shot('19-session-expired');
+    await login(page, responder, { goto: false });
+    expired = false;
+    assert(await page.evaluate(() => window.__before === true && window.__wangge.relogins === 1), 'the page was reloaded after signing in again');
+    await page.click(`#myunit li[data-id="${id}"]`);
+    await page.waitForSelector('#nearest-list li', { timeout: 10000 });
   });
 
   await step('no console errors', async () => {
