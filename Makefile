@@ -7,7 +7,7 @@ BIN     := bin/wangge
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DBURL    = $${DATABASE_URL:-$$($(BIN) db url)}
 
-.PHONY: run test build db-up db-stop vet staticcheck fmt-check gotest frontend frontend-test browser-deps bench-seed
+.PHONY: run test build db-up db-stop vet staticcheck fmt-check gotest frontend frontend-test test-deps bench-seed
 
 build: frontend
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/wangge
@@ -46,7 +46,7 @@ $(DECODER)/node_modules: $(DECODER)/package-lock.json
 	touch $@
 
 # WANGGE_REQUIRE_DB=1: a database test fails rather than skips without PostGIS.
-gotest: $(DECODER)/node_modules
+gotest: $(DECODER)/node_modules test-deps
 	DATABASE_URL=$(DBURL) WANGGE_REQUIRE_DB=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 # The map front end (frontend/): built by Vite into frontend/dist/app, which
@@ -70,13 +70,14 @@ $(FRONTEND_APP): frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
 # $CHROMIUM) and a CJK font, since the map's labels are Chinese. Installed
 # with apt when missing, as root, the way `wangge db up` installs PostGIS;
 # otherwise the one command to run is printed.
-browser-deps:
+test-deps:
 	@missing=""; \
 	if [ -z "$$CHROMIUM" ] && [ ! -x /usr/bin/chromium ]; then missing=" chromium"; fi; \
 	if ! fc-list :lang=zh family 2>/dev/null | grep -q .; then missing="$$missing fonts-wqy-microhei"; fi; \
+	if ! command -v ogrinfo >/dev/null; then missing="$$missing gdal-bin"; fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then \
-	    echo "make test: the browser tests need$$missing; run: sudo apt-get install -y --no-install-recommends$$missing"; exit 1; \
+	    echo "make test: the browser and OGC client tests need$$missing; run: sudo apt-get install -y --no-install-recommends$$missing"; exit 1; \
 	  fi; \
 	  echo "make test: installing$$missing with apt (once per machine)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
@@ -85,7 +86,7 @@ browser-deps:
 
 # Vitest unit tests, then Playwright (Debian's chromium) against a real
 # `bin/wangge serve` on a throwaway seeded database.
-frontend-test: build db-up browser-deps
+frontend-test: build db-up test-deps
 	DATABASE_URL=$(DBURL) WANGGE_BIN=$(CURDIR)/$(BIN) npm --prefix frontend test
 
 bench-seed: build db-up

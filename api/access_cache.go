@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -19,7 +20,7 @@ import (
 type PrincipalCache struct {
 	ttl time.Duration
 	mu  sync.RWMutex
-	m   map[string]cached // by secret hash
+	m   map[[32]byte]cached // by the secret's SHA-256 (no secret kept in memory)
 }
 
 type cached struct {
@@ -32,7 +33,7 @@ func NewPrincipalCache(ttl time.Duration) *PrincipalCache {
 	if ttl <= 0 {
 		ttl = time.Minute
 	}
-	return &PrincipalCache{ttl: ttl, m: map[string]cached{}}
+	return &PrincipalCache{ttl: ttl, m: map[[32]byte]cached{}}
 }
 
 // maxCached bounds the cache; past it, expired entries are swept, then
@@ -41,7 +42,7 @@ const maxCached = 100_000
 
 // Get answers the principal of secret, asking the store on a miss.
 func (pc *PrincipalCache) Get(ctx context.Context, secret string, store CredentialStore) (wangge.Principal, error) {
-	key := wangge.HashSecret(secret)
+	key := sha256.Sum256([]byte(secret))
 	now := time.Now()
 	pc.mu.RLock()
 	e, ok := pc.m[key]

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"math"
 	"net/url"
 	"strconv"
@@ -11,14 +12,19 @@ import (
 	"github.com/wangge/wangge/postgis"
 )
 
-// parseItems reads bbox, limit, offset and datetime of an items request.
+// parseItems reads bbox, limit, cursor (from a next link), offset (up to
+// postgis.MaxFeatureOffset) and datetime of an items request.
 func parseItems(v url.Values, col postgis.Collection) (postgis.FeatureQuery, error) {
 	q := postgis.FeatureQuery{Collection: col, Limit: defaultFeatureLimit}
 	for name := range v {
 		switch name {
-		case "bbox", "limit", "offset", "datetime":
+		case "bbox", "limit", "offset", "cursor", "datetime":
+		case "f": // an OGC client's format choice: GeoJSON is the one we serve
+			if f := v.Get("f"); f != "json" && f != "geojson" {
+				return q, wangge.Invalid("f", "only f=json (GeoJSON) is served, got %q", f)
+			}
 		default:
-			return q, wangge.Invalid(name, "unknown parameter %q (want bbox, limit, offset or datetime)", name)
+			return q, wangge.Invalid(name, "unknown parameter %q (want bbox, limit, cursor, offset or datetime)", name)
 		}
 	}
 	var err error
@@ -31,6 +37,17 @@ func parseItems(v url.Values, col postgis.Collection) (postgis.FeatureQuery, err
 	if s := v.Get("offset"); s != "" {
 		if q.Offset, err = strconv.Atoi(s); err != nil || q.Offset < 0 {
 			return q, wangge.Invalid("offset", "offset must be a non-negative integer, got %q", s)
+		}
+		if q.Offset > postgis.MaxFeatureOffset {
+			return q, wangge.Invalid("offset", "offset over %d: follow the next link (its cursor) instead", postgis.MaxFeatureOffset)
+		}
+	}
+	if s := v.Get("cursor"); s != "" {
+		if q.After, err = parseCursor(s, col); err != nil {
+			return q, err
+		}
+		if q.Offset > 0 {
+			return q, wangge.Invalid("offset", "give a cursor or an offset, not both")
 		}
 	}
 	if s := v.Get("bbox"); s != "" {
@@ -109,4 +126,19 @@ func parseDatetime(s string) (from, to *time.Time, err error) {
 		return nil, nil, wangge.Invalid("datetime", "datetime interval %q ends before it starts", s)
 	}
 	return from, to, nil
+}
+
+// cursor is the opaque position of a next link: the collection and the
+// last item's id, base64url.
+func cursor(col postgis.Collection, lastID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(col.ID + ":" + lastID))
+}
+
+func parseCursor(s string, col postgis.Collection) (string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	id, ok := strings.CutPrefix(string(raw), col.ID+":")
+	if err != nil || !ok || id == "" || len(id) > 32 {
+		return "", wangge.Invalid("cursor", "not a cursor of collection %s: follow the next link as given", col.ID)
+	}
+	return id, nil
 }

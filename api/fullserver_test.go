@@ -97,7 +97,7 @@ func newCity(t *testing.T) *city {
 		Events:     events, Stream: stream, Plans: &api.Plans{Store: db},
 		Open311: &api.Open311{Events: events, Categories: db},
 		Static:  fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>wangge</title>")}},
-		Access:  apitest.Access(t, db)})
+		Access:  apitest.Access(t, db), Metrics: api.NewMetrics()})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { stream.Close(); hs.Close() })
 	c := &city{server: srv, db: db, url: hs.URL, inside: map[wangge.Role]string{}, outside: map[wangge.Role]string{}, names: map[wangge.Role]string{}}

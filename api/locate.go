@@ -11,15 +11,17 @@ import (
 	"github.com/wangge/wangge/postgis"
 )
 
-// LocateIndex is the in-memory point → grid engine (postgis.Locator).
+// LocateIndex is the in-memory point → grid engine (postgis.Locator). A
+// point whose grid lies outside the scope is answered as one outside
+// every grid.
 type LocateIndex interface {
-	Locate(lon, lat float64) (postgis.Located, bool)
-	LocateBatch(pts []orb.Point) []*postgis.Located // nil: outside every grid
+	LocateIn(scope wangge.Scope, lon, lat float64) (postgis.Located, bool)
+	LocateBatchIn(scope wangge.Scope, pts []orb.Point) []*postgis.Located // nil: outside every grid (of the scope)
 }
 
 // LocateSQL is the PostGIS baseline, served with ?engine=postgis.
 type LocateSQL interface {
-	LocateSQL(ctx context.Context, lon, lat float64) (postgis.Located, error)
+	LocateSQL(ctx context.Context, scope wangge.Scope, lon, lat float64) (postgis.Located, error)
 }
 
 // MaxLocateBatch is the most points one POST /api/v1/locate may carry.
@@ -69,7 +71,7 @@ func (h *queryHandlers) locate(c *gin.Context) {
 	out := locateJSON{CRS: crs, Engine: engine}
 	out.Lon, out.Lat = geo.ToWGS84(crs, lon, lat)
 	if engine == "postgis" {
-		out.Located, err = h.d.LocateSQL.LocateSQL(c.Request.Context(), out.Lon, out.Lat)
+		out.Located, err = h.d.LocateSQL.LocateSQL(c.Request.Context(), scope(c), out.Lon, out.Lat)
 		if err != nil {
 			fail(c, h.log, err)
 			return
@@ -78,7 +80,7 @@ func (h *queryHandlers) locate(c *gin.Context) {
 		return
 	}
 	var ok bool
-	if out.Located, ok = h.d.Locator.Locate(out.Lon, out.Lat); !ok {
+	if out.Located, ok = h.d.Locator.LocateIn(scope(c), out.Lon, out.Lat); !ok {
 		fail(c, h.log, postgis.OutsideCity(out.Lon, out.Lat))
 		return
 	}
@@ -113,7 +115,7 @@ func (h *queryHandlers) locateBatch(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	h.writeBatch(c, string(crs), h.d.Locator.LocateBatch(pts))
+	h.writeBatch(c, string(crs), h.d.Locator.LocateBatchIn(scope(c), pts))
 }
 
 // check validates the batch and converts it to WGS-84.

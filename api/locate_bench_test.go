@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/data"
 	"github.com/wangge/wangge/postgis/pgtest"
 )
@@ -27,7 +28,10 @@ func BenchmarkLocateHandler(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 20, Query: q}).Handler()
+	// A city commander's token, as a wall sends it: the principal cache
+	// keeps its check in memory after the first request.
+	h := withToken(New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 20, Query: q, Access: testAccess(b, db)}).Handler(),
+		testToken(b, db, wangge.RoleCommander, "", nil))
 	rows, err := db.Pool.Query(ctx, `SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM grids
 		WHERE status = 'active' ORDER BY code LIMIT 1000) x`)
 	if err != nil {

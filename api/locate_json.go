@@ -8,32 +8,51 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/postgis"
 )
 
 // locatedJSON keeps the encoded answer of each grid: locate answers
 // repeat (a grid per a few hundred metres), and encoding them by
 // reflection cost more than finding them. An entry is used only while it
-// equals the answer at hand (a reload gives new names or workers).
-type locatedJSON struct{ m sync.Map } // grid code → *locatedEntry
+// equals the answer at hand (a reload gives new names or workers). Each
+// grid has two entries, with and without the worker's phone: which one a
+// caller gets is the policy's (wangge.PermStaffContacts), and the scope
+// was applied before (an answer outside it never reaches the cache).
+type locatedJSON struct{ m sync.Map } // locatedKey → *locatedEntry
+
+type locatedKey struct {
+	grid  string
+	phone bool
+}
 
 type locatedEntry struct {
-	l  postgis.Located
+	l  postgis.Located // as the locator answered it, phone concealed
 	js []byte
 }
 
-func (lj *locatedJSON) get(l postgis.Located) ([]byte, error) {
-	if v, ok := lj.m.Load(l.Grid.Code); ok {
-		if e := v.(*locatedEntry); e.l == l {
+func (lj *locatedJSON) get(l postgis.Located, p wangge.Principal) ([]byte, error) {
+	key := locatedKey{l.Grid.Code, p.Can(wangge.PermStaffContacts)}
+	if v, ok := lj.m.Load(key); ok {
+		if e := v.(*locatedEntry); sameLocated(e.l, l) {
 			return e.js, nil
 		}
 	}
-	js, err := json.Marshal(l)
+	shown := l
+	shown.Worker = l.Worker.Reveal(p)
+	js, err := json.Marshal(shown)
 	if err != nil {
 		return nil, err
 	}
-	lj.m.Store(l.Grid.Code, &locatedEntry{l: l, js: js})
+	lj.m.Store(key, &locatedEntry{l: l, js: js})
 	return js, nil
+}
+
+// sameLocated compares answers by value (the worker is a pointer).
+func sameLocated(a, b postgis.Located) bool {
+	wa, wb := a.Worker, b.Worker
+	a.Worker, b.Worker = nil, nil
+	return a == b && (wa == wb || wa != nil && wb != nil && *wa == *wb)
 }
 
 // writeLocated answers GET /locate: the fields of locateJSON, spliced in
@@ -44,9 +63,11 @@ func (h *queryHandlers) writeLocated(c *gin.Context, out locateJSON, cache bool)
 		err error
 	)
 	if cache {
-		js, err = h.located.get(out.Located)
+		js, err = h.located.get(out.Located, principal(c))
 	} else {
-		js, err = json.Marshal(out.Located)
+		shown := out.Located
+		shown.Worker = shown.Worker.Reveal(principal(c))
+		js, err = json.Marshal(shown)
 	}
 	if err != nil || len(js) < 2 {
 		fail(c, h.log, err)
@@ -69,6 +90,7 @@ func (h *queryHandlers) writeLocated(c *gin.Context, out locateJSON, cache bool)
 // writeBatch answers POST /locate as batchJSON, hand-assembled: grids[i]
 // is point i's grid code or null, regions names each grid once.
 func (h *queryHandlers) writeBatch(c *gin.Context, crs string, located []*postgis.Located) {
+	p := principal(c)
 	n := 0
 	seen := map[string]bool{}
 	var order []*postgis.Located
@@ -102,7 +124,7 @@ func (h *queryHandlers) writeBatch(c *gin.Context, crs string, located []*postgi
 	}
 	b = append(b, `],"regions":{`...)
 	for k, l := range order {
-		js, err := h.located.get(*l)
+		js, err := h.located.get(*l, p)
 		if err != nil {
 			fail(c, h.log, err)
 			return

@@ -38,6 +38,7 @@ func (s *Server) routeQuery(d *Query) {
 		v1.GET("/collections/:layer", h.collection)
 		v1.GET("/collections/:layer/items", h.items)
 		v1.GET("/collections/:layer/items/:id", h.item)
+		s.routeOGC(h)
 	}
 	if d.Search != nil {
 		v1.GET("/search", h.search)
@@ -49,4 +50,5 @@ type queryHandlers struct {
 	log        *slog.Logger
 	statsCache *statsCache
 	located    locatedJSON
+	extent     extentCache
 }

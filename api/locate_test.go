@@ -16,6 +16,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/data"
 	"github.com/wangge/wangge/geo"
 	"github.com/wangge/wangge/postgis"
@@ -27,7 +28,10 @@ import (
 var queryCity = data.Options{Scale: 0.01, Seed: 42, Districts: []string{"500103", "500229"},
 	Now: time.Now().Truncate(time.Hour)}
 
-// queryServer seeds the test city and serves the query routes over it.
+// queryServer seeds the test city and serves the query routes over it
+// with real access control. Requests without an Authorization header of
+// their own are sent as a commander of the whole city (queryToken), so
+// the tests about answers pass through authentication like a wall does.
 func queryServer(t *testing.T) (*postgis.DB, string) {
 	t.Helper()
 	db, _ := pgtest.New(t)
@@ -40,9 +44,22 @@ func queryServer(t *testing.T) (*postgis.DB, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(New(Deps{Log: log, Health: db, MaxBodyBytes: 8 << 20, Query: q}).Handler())
+	tok := testToken(t, db, wangge.RoleCommander, "", nil)
+	h := New(Deps{Log: log, Health: db, MaxBodyBytes: 8 << 20, Query: q, Access: testAccess(t, db)}).Handler()
+	hs := httptest.NewServer(withToken(h, tok))
 	t.Cleanup(hs.Close)
 	return db, hs.URL + "/api/v1"
+}
+
+// withToken sends tok on every request that carries no Authorization
+// header (apitest.As, which internal tests cannot import).
+func withToken(h http.Handler, tok string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			r.Header.Set("Authorization", "Bearer "+tok)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func newQuery(ctx context.Context, db *postgis.DB, log *slog.Logger) (*Query, error) {

@@ -68,6 +68,9 @@ var routes = map[string]rule{
 	"GET /api/v1/stats":           open(wangge.PermMapRead),
 	"GET /api/v1/search":          open(wangge.PermMapRead),
 	"GET /api/v1/collections":     open(wangge.PermMapRead),
+	"GET /api/v1":                 open(wangge.PermMapRead), // the OGC API landing page
+	"GET /api/v1/conformance":     open(wangge.PermMapRead),
+	"GET /api/v1/api":             open(wangge.PermMapRead), // OpenAPI 3.0
 	"GET /api/v1/collections/:layer": {perm: wangge.PermMapRead, param: "layer",
 		byParam: map[string]wangge.Permission{"events": wangge.PermEventsRead}},
 	"GET /api/v1/collections/:layer/items": {perm: wangge.PermMapRead, param: "layer",

@@ -14,14 +14,15 @@ import (
 
 // RegionStore reads the hierarchy, its counts and buildings (postgis.DB).
 type RegionStore interface {
-	Region(ctx context.Context, code string, geometry bool) (postgis.RegionDetail, error)
-	Districts(ctx context.Context) ([]postgis.RegionNode, error)
-	Building(ctx context.Context, id int64) (postgis.Building, error)
+	Region(ctx context.Context, scope wangge.Scope, code string, geometry bool) (postgis.RegionDetail, error)
+	Districts(ctx context.Context, scope wangge.Scope) ([]postgis.RegionNode, error)
+	Building(ctx context.Context, scope wangge.Scope, id int64) (postgis.Building, error)
 }
 
-// regions: GET /api/v1/regions — the districts, the top of the drill-down.
+// regions: GET /api/v1/regions — the districts the caller's scope
+// touches, the top of its drill-down.
 func (h *queryHandlers) regions(c *gin.Context) {
-	ds, err := h.d.Regions.Districts(c.Request.Context())
+	ds, err := h.d.Regions.Districts(c.Request.Context(), scope(c))
 	if err != nil {
 		fail(c, h.log, err)
 		return
@@ -30,7 +31,9 @@ func (h *queryHandlers) regions(c *gin.Context) {
 }
 
 // region: GET /api/v1/regions/:code[?geometry=true] — a district, street,
-// community or grid with its parent, children and counts.
+// community or grid with its parent, children and counts; a region above
+// the caller's scope only named (in_scope false, counts null), any other
+// outside it not found. A grid names its worker, whose phone only staff see.
 func (h *queryHandlers) region(c *gin.Context) {
 	code := c.Param("code")
 	if _, ok := wangge.LevelOf(code); !ok {
@@ -42,11 +45,12 @@ func (h *queryHandlers) region(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	d, err := h.d.Regions.Region(c.Request.Context(), code, geometry)
+	d, err := h.d.Regions.Region(c.Request.Context(), scope(c), code, geometry)
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
+	d.Worker = d.Worker.Reveal(principal(c))
 	c.JSON(http.StatusOK, d)
 }
 
@@ -63,69 +67,29 @@ func boolParam(c *gin.Context, name string) (bool, error) {
 	return b, nil
 }
 
-// residentJSON is a resident as the API shows it: PII masked.
-type residentJSON struct {
-	ID       int64    `json:"id"`
-	Name     string   `json:"name"`
-	IDNumber string   `json:"id_number"`
-	Phone    string   `json:"phone"`
-	Gender   string   `json:"gender"`
-	Age      int      `json:"age"`
-	Relation string   `json:"relation"`
-	Tags     []string `json:"tags"`
-}
-
-type householdJSON struct {
-	ID        int64          `json:"id"`
-	UnitNo    string         `json:"unit_no"`
-	Size      int            `json:"size"`
-	Residents []residentJSON `json:"residents"`
-}
-
+// buildingJSON is a building with its register as the caller's view
+// allows (wangge.Redact): households, pii_view, pii_masked, counts, age
+// bands and tags.
 type buildingJSON struct {
-	postgis.Building
-	Households      []householdJSON `json:"households"` // shadows the unmasked ones
-	HouseholdsCount int             `json:"households_count"`
-	ResidentsCount  int             `json:"residents_count"`
-	PIIMasked       bool            `json:"pii_masked"`
+	postgis.BuildingInfo
+	wangge.Register
 }
 
-// building: GET /api/v1/buildings/:id — the building with its households
-// and residents, PII masked (no role may see it unmasked yet).
+// building: GET /api/v1/buildings/:id — the building and its households:
+// the full register to the grid's own worker (its scope is its grid),
+// counts, age bands and tag counts to everyone else; a building outside
+// the caller's scope is not found.
 func (h *queryHandlers) building(c *gin.Context) {
 	id, err := pathID(c)
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
-	b, err := h.d.Regions.Building(c.Request.Context(), id)
+	b, err := h.d.Regions.Building(c.Request.Context(), scope(c), id)
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, maskBuilding(b, time.Now()))
-}
-
-func maskBuilding(b postgis.Building, now time.Time) buildingJSON {
-	out := buildingJSON{Building: b, Households: make([]householdJSON, len(b.Households)), PIIMasked: true}
-	for i, hh := range b.Households {
-		j := householdJSON{ID: hh.ID, UnitNo: hh.UnitNo, Size: hh.Size, Residents: make([]residentJSON, len(hh.Residents))}
-		for k, r := range hh.Residents {
-			j.Residents[k] = residentJSON{ID: r.ID, Name: MaskName(r.Name), IDNumber: MaskIDNumber(r.IDNumber),
-				Phone: MaskPhone(r.Phone), Gender: r.Gender, Age: age(r.BirthDate, now), Relation: r.Relation, Tags: r.Tags}
-		}
-		out.Households[i] = j
-		out.ResidentsCount += len(hh.Residents)
-	}
-	out.HouseholdsCount = len(b.Households)
-	return out
-}
-
-// age in whole years at now.
-func age(birth, now time.Time) int {
-	y := now.Year() - birth.Year()
-	if now.Month() < birth.Month() || now.Month() == birth.Month() && now.Day() < birth.Day() {
-		y--
-	}
-	return max(y, 0)
+	c.JSON(http.StatusOK, buildingJSON{BuildingInfo: b.BuildingInfo,
+		Register: wangge.Redact(wangge.ViewOf(principal(c)), b.Households, time.Now())})
 }

@@ -13,12 +13,13 @@ import (
 
 // Searcher finds regions, grids, buildings and posts (postgis.DB).
 type Searcher interface {
-	Search(ctx context.Context, q string, limit int) ([]postgis.SearchHit, error)
+	Search(ctx context.Context, scope wangge.Scope, q string, limit int) ([]postgis.SearchHit, error)
 }
 
 const defaultSearchLimit = 20
 
-// search: GET /api/v1/search?q=&limit= — ranked, best first.
+// search: GET /api/v1/search?q=&limit= — ranked, best first, inside the
+// caller's scope.
 func (h *queryHandlers) search(c *gin.Context) {
 	limit := defaultSearchLimit
 	if s := c.Query("limit"); s != "" {
@@ -30,7 +31,7 @@ func (h *queryHandlers) search(c *gin.Context) {
 		limit = n
 	}
 	q := c.Query("q")
-	hits, err := h.d.Search.Search(c.Request.Context(), q, limit)
+	hits, err := h.d.Search.Search(c.Request.Context(), scope(c), q, limit)
 	if err != nil {
 		fail(c, h.log, err)
 		return

@@ -12,12 +12,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/postgis"
 )
 
 // StatsStore computes choropleth statistics (postgis.DB).
 type StatsStore interface {
-	Stats(ctx context.Context, level, metric string) (map[string]*float64, error)
+	Stats(ctx context.Context, scope wangge.Scope, level, metric string) (map[string]*float64, error)
 	DataVersion(ctx context.Context) (string, error)
 }
 
@@ -38,8 +39,10 @@ type statsEntry struct {
 	at      time.Time
 }
 
-// statsCache holds one encoded answer per level/metric. A miss computes
-// under the key's lock, so concurrent misses for one key query once.
+// statsCache holds one encoded answer per scope/level/metric: the scope is
+// part of the key, so one jurisdiction's answer is never served to
+// another. A miss computes under the key's lock, so concurrent misses for
+// one key query once.
 type statsCache struct {
 	store StatsStore
 	now   func() time.Time
@@ -76,14 +79,14 @@ func (sc *statsCache) currentVersion(ctx context.Context) (string, error) {
 	return v, nil
 }
 
-// get returns the encoded answer for level/metric and whether it came
-// from the cache.
-func (sc *statsCache) get(ctx context.Context, level, metric string) (*statsEntry, bool, error) {
+// get returns the encoded answer for level/metric inside the scope and
+// whether it came from the cache.
+func (sc *statsCache) get(ctx context.Context, scope wangge.Scope, level, metric string) (*statsEntry, bool, error) {
 	version, err := sc.currentVersion(ctx)
 	if err != nil {
 		return nil, false, err
 	}
-	key := level + "/" + metric
+	key := scope.String() + "/" + level + "/" + metric // "none", "city" or a code: never equal
 	sc.mu.Lock()
 	lock := sc.locks[key]
 	if lock == nil {
@@ -99,7 +102,7 @@ func (sc *statsCache) get(ctx context.Context, level, metric string) (*statsEntr
 	if e != nil && e.version == version && sc.now().Sub(e.at) < statsMaxAge {
 		return e, true, nil
 	}
-	values, err := sc.store.Stats(ctx, level, metric)
+	values, err := sc.store.Stats(ctx, scope, level, metric)
 	if err != nil {
 		return nil, false, err
 	}
@@ -130,13 +133,14 @@ type statsJSON struct {
 }
 
 // stats: GET /api/v1/stats?level=grid|community|street|district&metric=...
+// — the regions of the level inside the caller's scope.
 func (h *queryHandlers) stats(c *gin.Context) {
 	level, metric := c.Query("level"), c.Query("metric")
 	if err := postgis.CheckStat(level, metric); err != nil { // before a cache key exists for it
 		fail(c, h.log, err)
 		return
 	}
-	e, hit, err := h.statsCache.get(c.Request.Context(), level, metric)
+	e, hit, err := h.statsCache.get(c.Request.Context(), scope(c), level, metric)
 	if err != nil {
 		fail(c, h.log, err)
 		return

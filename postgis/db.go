@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -15,7 +16,12 @@ import (
 // DB is the pooled connection to PostGIS.
 type DB struct {
 	Pool *pgxpool.Pool
+
+	reconnects atomic.Int64 // LISTEN connections lost and re-established
 }
+
+// ListenReconnects is how many LISTEN connections were lost (metrics).
+func (db *DB) ListenReconnects() int64 { return db.reconnects.Load() }
 
 // Open connects to url and checks the server answers within timeout, so a
 // wrong DATABASE_URL fails fast with one clear line instead of on the first

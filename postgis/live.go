@@ -24,6 +24,7 @@ type Live struct {
 	db     *DB
 	log    *slog.Logger
 	wg     sync.WaitGroup
+	stop   context.CancelFunc // ends the listener and writer (with ctx)
 }
 
 // StartLive builds the index and returns once it is loaded and LISTEN is
@@ -32,7 +33,8 @@ type Live struct {
 // sent while it was away are lost; a failed reload drops the connection
 // and is tried again.
 func (db *DB) StartLive(ctx context.Context, log *slog.Logger) (*Live, error) {
-	l := &Live{Index: geo.NewIndex(), Writer: db.NewUnitWriter(log, 100*time.Millisecond, 2000), db: db, log: log}
+	ctx, stop := context.WithCancel(ctx)
+	l := &Live{Index: geo.NewIndex(), Writer: db.NewUnitWriter(log, 100*time.Millisecond, 2000), db: db, log: log, stop: stop}
 	ready := make(chan error, 1)
 	var once sync.Once
 	l.wg.Add(1)
@@ -49,6 +51,8 @@ func (db *DB) StartLive(ctx context.Context, log *slog.Logger) (*Live, error) {
 		once.Do(func() { ready <- fmt.Errorf("postgis: responders: %w", ctx.Err()) })
 	}()
 	if err := <-ready; err != nil {
+		stop() // the listener would otherwise retry for ever behind a failed start
+		l.wg.Wait()
 		return nil, err
 	}
 	l.wg.Add(1)

@@ -23,10 +23,22 @@ type Region struct {
 }
 
 // Worker is the grid worker (units.kind = grid_worker) who owns a grid.
+// The phone is shown only to those the policy reveals it to
+// (wangge.PermStaffContacts).
 type Worker struct {
-	ID    int64  `json:"id"`
-	Name  string `json:"name"`
-	Phone string `json:"phone"`
+	ID    int64            `json:"id"`
+	Name  string           `json:"name"`
+	Phone wangge.Sensitive `json:"phone"`
+}
+
+// Reveal is the worker as p may see it.
+func (w *Worker) Reveal(p wangge.Principal) *Worker {
+	if w == nil {
+		return nil
+	}
+	c := *w
+	c.Phone = c.Phone.Reveal(p, wangge.PermStaffContacts)
+	return &c
 }
 
 // Located is the answer to "where is this point": the grid, the regions
@@ -100,13 +112,17 @@ func (db *DB) loadDirectory(ctx context.Context) (*directory, error) {
 	if _, err := pgx.ForEachRow(rows, []any{&code, &name}, func() error { d.regions[code] = name; return nil }); err != nil {
 		return nil, fmt.Errorf("postgis: region names: %w", err)
 	}
-	var w Worker
+	var (
+		w     Worker
+		phone string
+	)
 	rows, err = db.Pool.Query(ctx, `SELECT DISTINCT ON (grid_code) grid_code, id, name, phone
 		FROM units WHERE kind = 'grid_worker' ORDER BY grid_code, id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: grid workers: %w", err)
 	}
-	if _, err := pgx.ForEachRow(rows, []any{&code, &w.ID, &w.Name, &w.Phone}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&code, &w.ID, &w.Name, &phone}, func() error {
+		w.Phone = wangge.Conceal(phone)
 		d.workers[code] = w
 		return nil
 	}); err != nil {
@@ -147,12 +163,15 @@ type Locator struct {
 	db    *DB
 	log   *slog.Logger
 	wg    sync.WaitGroup
+	stop  context.CancelFunc
 }
 
 // StartLocator loads the index and returns once it is loaded and LISTEN
-// is in place; it follows changes until ctx ends.
+// is in place; it follows changes until ctx ends. When the first load
+// fails, the listener it started is stopped before the error returns.
 func (db *DB) StartLocator(ctx context.Context, log *slog.Logger) (*Locator, error) {
-	l := &Locator{Index: geo.NewGridIndex(0), db: db, log: log}
+	ctx, stop := context.WithCancel(ctx)
+	l := &Locator{Index: geo.NewGridIndex(0), db: db, log: log, stop: stop}
 	ready := make(chan error, 1)
 	var once sync.Once
 	l.wg.Add(1)
@@ -165,6 +184,8 @@ func (db *DB) StartLocator(ctx context.Context, log *slog.Logger) (*Locator, err
 		once.Do(func() { ready <- fmt.Errorf("postgis: locator: %w", ctx.Err()) })
 	}()
 	if err := <-ready; err != nil {
+		stop()
+		l.wg.Wait()
 		return nil, err
 	}
 	return l, nil
@@ -282,6 +303,28 @@ func (l *Locator) Locate(lon, lat float64) (Located, bool) {
 	return *l.dir.Load().located(h), true
 }
 
+// LocateIn is Locate for a caller: a point whose grid lies outside the
+// scope is answered as one outside every grid (no existence leak).
+func (l *Locator) LocateIn(scope wangge.Scope, lon, lat float64) (Located, bool) {
+	got, ok := l.Locate(lon, lat)
+	if !ok || !scope.Covers(got.Grid.Code) {
+		return Located{}, false
+	}
+	return got, true
+}
+
+// LocateBatchIn is LocateBatch for a caller: nil for points whose grid
+// lies outside the scope.
+func (l *Locator) LocateBatchIn(scope wangge.Scope, pts []orb.Point) []*Located {
+	out := l.LocateBatch(pts)
+	for i, got := range out {
+		if got != nil && !scope.Covers(got.Grid.Code) {
+			out[i] = nil
+		}
+	}
+	return out
+}
+
 // LocateBatch locates every point: out[i] answers pts[i], nil outside
 // every grid. Answers are shared per grid: read them, do not change them.
 func (l *Locator) LocateBatch(pts []orb.Point) []*Located {
@@ -302,9 +345,11 @@ func (l *Locator) LocateBatch(pts []orb.Point) []*Located {
 	return out
 }
 
-// LocateSQL is the PostGIS baseline of Locator.Locate: the same answer
-// (ST_Covers, lowest code on a shared edge) from one indexed query.
-func (db *DB) LocateSQL(ctx context.Context, lon, lat float64) (Located, error) {
+// LocateSQL is the PostGIS baseline of Locator.LocateIn: the same answer
+// (ST_Covers, lowest code on a shared edge) from one indexed query; a grid
+// outside the scope is filtered after it is found, as LocateIn does, so
+// the two engines agree on shared edges too.
+func (db *DB) LocateSQL(ctx context.Context, scope wangge.Scope, lon, lat float64) (Located, error) {
 	var (
 		l  Located
 		wk *int64
@@ -319,7 +364,8 @@ func (db *DB) LocateSQL(ctx context.Context, lon, lat float64) (Located, error) 
 		JOIN regions s ON s.code = c.parent_code
 		JOIN regions d ON d.code = s.parent_code
 		LEFT JOIN LATERAL (SELECT id, name, phone FROM units
-		      WHERE kind = 'grid_worker' AND grid_code = g.code ORDER BY id LIMIT 1) w ON true`, lon, lat).
+		      WHERE kind = 'grid_worker' AND grid_code = g.code ORDER BY id LIMIT 1) w ON true
+		WHERE g.code LIKE $3`, lon, lat, scope.Like()).
 		Scan(&l.Grid.Code, &l.Grid.Name, &l.Community.Code, &l.Community.Name, &l.Street.Code, &l.Street.Name,
 			&l.District.Code, &l.District.Name, &wk, &wn, &wp)
 	if err == pgx.ErrNoRows {
@@ -329,7 +375,7 @@ func (db *DB) LocateSQL(ctx context.Context, lon, lat float64) (Located, error) 
 		return l, fmt.Errorf("postgis: locate: %w", err)
 	}
 	if wk != nil {
-		l.Worker = &Worker{ID: *wk, Name: *wn, Phone: *wp}
+		l.Worker = &Worker{ID: *wk, Name: *wn, Phone: wangge.Conceal(*wp)}
 	}
 	return l, nil
 }

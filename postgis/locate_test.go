@@ -149,17 +149,38 @@ func testLocateAgreesWithSTCovers(t *testing.T, db *postgis.DB) {
 	}
 }
 
-// The full answer (names, worker) equals the SQL baseline's.
+// sensitiveEq compares concealed values by what they hold and show.
+var sensitiveEq = cmp.Comparer(func(a, b wangge.Sensitive) bool { return a.Value() == b.Value() && a.Shown() == b.Shown() })
+
+// The full answer (names, worker) equals the SQL baseline's, for the
+// city and inside a street, where grids outside it are found by neither.
 func testLocateMatchesLocateSQL(t *testing.T, db *postgis.DB) {
+	var street string // the largest: random points fall in it and out of it
+	if err := db.Pool.QueryRow(context.Background(), `SELECT left(code, 9) FROM grids WHERE status = 'active'
+		GROUP BY 1 ORDER BY sum(ST_Area(geom)) DESC LIMIT 1`).Scan(&street); err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range []wangge.Scope{wangge.CityScope(), wangge.ScopeOf(street)} {
+		t.Run(scope.String(), func(t *testing.T) { locateMatchesLocateSQL(t, db, scope) })
+	}
+}
+
+func locateMatchesLocateSQL(t *testing.T, db *postgis.DB, scope wangge.Scope) {
 	ctx := context.Background()
 	l, err := db.NewLocator(ctx, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
-	workers := 0
+	workers, outside, found := 0, 0, 0
 	for i, p := range cityPoints(t, db, 300, 11)[:300] {
-		got, ok := l.Locate(p[0], p[1])
-		want, err := db.LocateSQL(ctx, p[0], p[1])
+		got, ok := l.LocateIn(scope, p[0], p[1])
+		if all, found := l.Locate(p[0], p[1]); found && !ok {
+			outside++
+			if scope.Covers(all.Grid.Code) {
+				t.Errorf("point %d: grid %s inside %s not found", i, all.Grid.Code, scope)
+			}
+		}
+		want, err := db.LocateSQL(ctx, scope, p[0], p[1])
 		if !ok {
 			if err == nil {
 				t.Errorf("point %d: index found nothing, SQL found %+v", i, want)
@@ -169,15 +190,22 @@ func testLocateMatchesLocateSQL(t *testing.T, db *postgis.DB) {
 		if err != nil {
 			t.Fatalf("point %d: SQL: %v", i, err)
 		}
-		if d := cmp.Diff(want, got); d != "" {
+		if d := cmp.Diff(want, got, sensitiveEq); d != "" {
 			t.Errorf("point %d (-sql +index):\n%s", i, d)
 		}
+		if !scope.Covers(got.Grid.Code) {
+			t.Errorf("point %d: grid %s outside %s", i, got.Grid.Code, scope)
+		}
+		found++
 		if got.Worker != nil {
 			workers++
 		}
 	}
-	if workers == 0 {
+	if scope.City() && workers == 0 {
 		t.Error("no answer named a grid worker")
+	}
+	if !scope.City() && (outside == 0 || found == 0) {
+		t.Errorf("%d points found inside %s, %d outside: the sample proves nothing", found, scope, outside)
 	}
 }
 

@@ -93,6 +93,7 @@ func (db *DB) listen(ctx context.Context, channel string, log *slog.Logger, onCo
 		if ctx.Err() != nil {
 			return
 		}
+		db.reconnects.Add(1)
 		log.Warn("listen connection lost; reconnecting", "channel", channel, "err", err, "in", backoff)
 		select {
 		case <-ctx.Done():

@@ -19,13 +19,18 @@ type RegionNode struct {
 }
 
 // RegionDetail is one region (or grid) with its parent, children, counts
-// and, on request, its outline as GeoJSON.
+// and, on request, its outline as GeoJSON. A region the caller's scope
+// lies within (the district of a street commander) is named with the
+// children on the way to the scope, without counts or outline: InScope
+// is false and Counts nil.
 type RegionDetail struct {
 	RegionNode
 	Kind     string          `json:"kind,omitempty"` // urban | rural (streets, communities)
+	InScope  bool            `json:"in_scope"`
 	Parent   *RegionNode     `json:"parent"`
 	Children []RegionNode    `json:"children"`
-	Counts   Counts          `json:"counts"`
+	Counts   *Counts         `json:"counts"`
+	Worker   *Worker         `json:"worker,omitempty"` // a grid's worker (phone concealed)
 	Geometry json.RawMessage `json:"geometry,omitempty"`
 }
 
@@ -77,21 +82,36 @@ const (
 	inRange = `BETWEEN rpad($1, 15, '0') AND rpad($1, 15, '9')`
 )
 
+// visibleSQL keeps the codes the scope may name: inside it ($n LIKE
+// pattern) or above it (an ancestor: the scope's region starts with it).
+// The zero Scope's pattern "-" and region "" match neither.
+func visibleSQL(col string, like, region int) string {
+	return fmt.Sprintf("(%[1]s LIKE $%[2]d OR $%[3]d LIKE %[1]s || '%%')", col, like, region)
+}
+
 // Region reads one region or grid with its parent, children and counts;
 // geometry adds its outline as GeoJSON. The four statements go out as one
-// batch: one round trip for a drill-down click, not four.
-func (db *DB) Region(ctx context.Context, code string, geometry bool) (RegionDetail, error) {
+// batch: one round trip for a drill-down click, not four. A region inside
+// the scope comes with everything; one above it (Scope.Within) only with
+// names, its children filtered to those on the way to the scope; any other
+// is not found.
+func (db *DB) Region(ctx context.Context, scope wangge.Scope, code string, geometry bool) (RegionDetail, error) {
 	level, ok := wangge.LevelOf(code)
 	if !ok {
 		return RegionDetail{}, wangge.Invalid("code", "a region code has 6, 9, 12 or 15 digits, got %q", code)
 	}
-	d := RegionDetail{RegionNode: RegionNode{Code: code, Level: level}, Children: []RegionNode{}}
-	b := &pgx.Batch{}
-	head := `SELECT name, kind, CASE WHEN $2 THEN ST_AsGeoJSON(geom, 7) END FROM regions WHERE code = $1`
-	if level == wangge.LevelGrid {
-		head = `SELECT name, '', CASE WHEN $2 THEN ST_AsGeoJSON(geom, 7) END FROM grids WHERE code = $1`
+	in := scope.Covers(code)
+	if !in && !scope.Within(code) {
+		return RegionDetail{}, fmt.Errorf("postgis: region %s: %w", code, wangge.ErrNotFound)
 	}
-	b.Queue(head, code, geometry).QueryRow(func(row pgx.Row) error {
+	d := RegionDetail{RegionNode: RegionNode{Code: code, Level: level}, InScope: in, Children: []RegionNode{}}
+	geometry = geometry && in
+	b := &pgx.Batch{}
+	head := `SELECT name, kind, CASE WHEN $2 THEN ST_AsGeoJSON(geom, 7) END FROM regions WHERE code = $1 AND ` + visibleSQL("code", 3, 4)
+	if level == wangge.LevelGrid {
+		head = `SELECT name, '', CASE WHEN $2 THEN ST_AsGeoJSON(geom, 7) END FROM grids WHERE code = $1 AND ` + visibleSQL("code", 3, 4)
+	}
+	b.Queue(head, code, geometry, scope.Like(), scope.Region()).QueryRow(func(row pgx.Row) error {
 		var geom *string
 		err := row.Scan(&d.Name, &d.Kind, &geom)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -116,7 +136,7 @@ func (db *DB) Region(ctx context.Context, code string, geometry bool) (RegionDet
 		})
 	}
 	if q, child, ok := childrenSQL(level); ok {
-		b.Queue(q, code).Query(func(rows pgx.Rows) error {
+		b.Queue(q, code, scope.Like(), scope.Region()).Query(func(rows pgx.Rows) error {
 			var err error
 			d.Children, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (RegionNode, error) {
 				n := RegionNode{Level: child}
@@ -128,11 +148,22 @@ func (db *DB) Region(ctx context.Context, code string, geometry bool) (RegionDet
 			return nil
 		})
 	}
-	b.Queue(regionCountsSQL, code).QueryRow(func(row pgx.Row) error {
-		var err error
-		d.Counts, err = scanCounts(row)
-		return err
-	})
+	if in { // every row under code lies inside the scope
+		b.Queue(regionCountsSQL, code).QueryRow(func(row pgx.Row) error {
+			c, err := scanCounts(row)
+			d.Counts = &c
+			return err
+		})
+	}
+	if level == wangge.LevelGrid && in {
+		b.Queue(gridWorkerSQL, code).Query(func(rows pgx.Rows) error {
+			w, err := pgx.CollectRows(rows, scanWorker)
+			if len(w) > 0 {
+				d.Worker = &w[0]
+			}
+			return err
+		})
+	}
 	// Every error is wrapped once, here (the callbacks' included).
 	if err := db.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return d, fmt.Errorf("postgis: region %s: %w", code, err)
@@ -140,23 +171,41 @@ func (db *DB) Region(ctx context.Context, code string, geometry bool) (RegionDet
 	return d, nil
 }
 
+// gridWorkerSQL is a grid's worker, as Locator names it (lowest unit id).
+const gridWorkerSQL = `SELECT id, name, coalesce(phone, '') FROM units WHERE kind = 'grid_worker' AND grid_code = $1 ORDER BY id LIMIT 1`
+
+func scanWorker(row pgx.CollectableRow) (Worker, error) {
+	var (
+		w     Worker
+		phone string
+	)
+	err := row.Scan(&w.ID, &w.Name, &phone)
+	w.Phone = wangge.Conceal(phone)
+	return w, err
+}
+
 // childrenSQL lists the regions one level down (active grids under a
-// community), by code; ok is false under a grid, which has none.
+// community) that the scope ($2 pattern, $3 region) may name, by code; ok
+// is false under a grid, which has none.
 func childrenSQL(level wangge.Level) (q string, child wangge.Level, ok bool) {
 	switch level {
 	case wangge.LevelDistrict:
-		return `SELECT code, name FROM regions WHERE parent_code = $1 ORDER BY code`, wangge.LevelStreet, true
+		return `SELECT code, name FROM regions WHERE parent_code = $1 AND ` + visibleSQL("code", 2, 3) + ` ORDER BY code`, wangge.LevelStreet, true
 	case wangge.LevelStreet:
-		return `SELECT code, name FROM regions WHERE parent_code = $1 ORDER BY code`, wangge.LevelCommunity, true
+		return `SELECT code, name FROM regions WHERE parent_code = $1 AND ` + visibleSQL("code", 2, 3) + ` ORDER BY code`, wangge.LevelCommunity, true
 	case wangge.LevelCommunity:
-		return `SELECT code, name FROM grids WHERE community_code = $1 AND status = 'active' ORDER BY code`, wangge.LevelGrid, true
+		return `SELECT code, name FROM grids WHERE community_code = $1 AND status = 'active' AND ` + visibleSQL("code", 2, 3) +
+			` ORDER BY code`, wangge.LevelGrid, true
 	}
 	return "", "", false
 }
 
-// Districts lists the top of the hierarchy.
-func (db *DB) Districts(ctx context.Context) ([]RegionNode, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT code, name FROM regions WHERE level = 'district' ORDER BY code`)
+// Districts lists the top of the hierarchy: the districts the scope
+// touches (the whole city's, the caller's own district, the one its
+// street or grid lies in).
+func (db *DB) Districts(ctx context.Context, scope wangge.Scope) ([]RegionNode, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT code, name FROM regions WHERE level = 'district' AND `+visibleSQL("code", 1, 2)+
+		` ORDER BY code`, scope.Like(), scope.Region())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: districts: %w", err)
 	}

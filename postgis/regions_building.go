@@ -6,57 +6,42 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wangge/wangge"
 )
 
-// Building is one building with its households and their residents. The
-// residents' name, id_number and phone are PII, returned as stored: the
-// API masks them.
+// BuildingInfo is what a building is, without the people in it.
+type BuildingInfo struct {
+	ID        int64           `json:"id"`
+	GridCode  string          `json:"grid_code"`
+	Address   string          `json:"address"`
+	Name      string          `json:"name"`
+	Use       string          `json:"use"`
+	Floors    int             `json:"floors"`
+	BuiltYear *int            `json:"built_year"`
+	Geometry  json.RawMessage `json:"geometry"`
+}
+
+// Building is one building with its households and their residents as
+// stored: wangge.Household and wangge.Resident refuse to be marshalled, so
+// an answer shows them only through wangge.Redact (and a Building written
+// as it is fails instead of leaking).
 type Building struct {
-	ID         int64           `json:"id"`
-	GridCode   string          `json:"grid_code"`
-	Address    string          `json:"address"`
-	Name       string          `json:"name"`
-	Use        string          `json:"use"`
-	Floors     int             `json:"floors"`
-	BuiltYear  *int            `json:"built_year"`
-	Households []Household     `json:"households"`
-	Geometry   json.RawMessage `json:"geometry"`
+	BuildingInfo
+	Households []wangge.Household `json:"households"`
 }
 
-// Household is a household of a building.
-type Household struct {
-	ID        int64      `json:"id"`
-	UnitNo    string     `json:"unit_no"`
-	Size      int        `json:"size"`
-	Residents []Resident `json:"residents"`
-}
-
-// Resident is a person with PII.
-type Resident struct {
-	ID        int64
-	Name      string
-	IDNumber  string
-	Phone     string // "" when none
-	Gender    string
-	BirthDate time.Time
-	Relation  string
-	Tags      []string
-}
-
-// Building reads a building, its households (by unit number) and their
-// residents (by id).
-func (db *DB) Building(ctx context.Context, id int64) (Building, error) {
+// Building reads a building inside the scope, its households (by unit
+// number) and their residents (by id); a building outside it is not found.
+func (db *DB) Building(ctx context.Context, scope wangge.Scope, id int64) (Building, error) {
 	var (
 		b    Building
 		geom string
 	)
 	err := db.Pool.QueryRow(ctx, `SELECT id, grid_code, address, name, use, floors, built_year, ST_AsGeoJSON(geom, 7)
-		FROM buildings WHERE id = $1`, id).Scan(&b.ID, &b.GridCode, &b.Address, &b.Name, &b.Use, &b.Floors, &b.BuiltYear, &geom)
+		FROM buildings WHERE id = $1 AND grid_code LIKE $2`, id, scope.Like()).Scan(&b.ID, &b.GridCode, &b.Address, &b.Name, &b.Use, &b.Floors, &b.BuiltYear, &geom)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return b, fmt.Errorf("postgis: building %d: %w", id, wangge.ErrNotFound)
 	}
@@ -68,8 +53,8 @@ func (db *DB) Building(ctx context.Context, id int64) (Building, error) {
 	if err != nil {
 		return b, fmt.Errorf("postgis: building %d households: %w", id, err)
 	}
-	b.Households, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Household, error) {
-		h := Household{Residents: []Resident{}}
+	b.Households, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (wangge.Household, error) {
+		h := wangge.Household{Residents: []wangge.Resident{}}
 		return h, row.Scan(&h.ID, &h.UnitNo, &h.Size)
 	})
 	if err != nil {
@@ -86,7 +71,7 @@ func (db *DB) Building(ctx context.Context, id int64) (Building, error) {
 	}
 	var (
 		hid int64
-		r   Resident
+		r   wangge.Resident
 	)
 	_, err = pgx.ForEachRow(rows, []any{&hid, &r.ID, &r.Name, &r.IDNumber, &r.Phone, &r.Gender, &r.BirthDate, &r.Relation, &r.Tags},
 		func() error {

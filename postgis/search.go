@@ -38,34 +38,36 @@ const (
 // name first (100–85), then code and name prefixes (80–68), then
 // substrings (40–60, by trigram similarity); larger regions win ties, then
 // shorter labels, then ids. $1 q, $2 '%q%', $3 'q%', $4 q is a code
-// prefix, $5 per-source cap, $6 limit.
+// prefix, $5 per-source cap, $6 limit, $7 the scope's LIKE pattern (each
+// source keeps only rows inside it, before the cap).
 const searchSQL = `SELECT kind, id, label, detail, score, ST_X(pt), ST_Y(pt) FROM (
 	SELECT kind, id, label, detail, score, ST_PointOnSurface(geom) AS pt FROM (
 	(SELECT level AS kind, code AS id, name AS label, code AS detail, geom,
 		CASE WHEN code = $1 THEN 100 WHEN name = $1 THEN 90 WHEN $4 AND code LIKE $3 THEN 80
 		     WHEN name LIKE $3 THEN 70 ELSE 50 + 10 * similarity(name, $1) END
 		+ CASE level WHEN 'district' THEN 3 WHEN 'street' THEN 2 ELSE 1 END AS score
-	 FROM regions WHERE name ILIKE $2 OR ($4 AND code LIKE $3)
+	 FROM regions WHERE (name ILIKE $2 OR ($4 AND code LIKE $3)) AND code LIKE $7
 	 ORDER BY score DESC, length(name), code LIMIT $5)
 	UNION ALL
 	(SELECT 'grid', code, name, code, geom, CASE WHEN code = $1 THEN 100 ELSE 75 END
 	 FROM grids WHERE $4 AND length($1) <= 15 AND status = 'active'
-	   AND code BETWEEN rpad($1, 15, '0') AND rpad($1, 15, '9')
+	   AND code BETWEEN rpad($1, 15, '0') AND rpad($1, 15, '9') AND code LIKE $7
 	 ORDER BY code LIMIT $5)
 	UNION ALL
 	(SELECT 'building', id::text, CASE WHEN name <> '' THEN name || ' ' || address ELSE address END, grid_code, geom,
 		CASE WHEN address = $1 OR name = $1 THEN 85 WHEN name LIKE $3 THEN 65
 		     ELSE 40 + 10 * greatest(word_similarity($1, address), word_similarity($1, name)) END
-	 FROM (SELECT * FROM buildings WHERE address ILIKE $2 OR (name <> '' AND name ILIKE $2) LIMIT $5) b)
+	 FROM (SELECT * FROM buildings WHERE (address ILIKE $2 OR (name <> '' AND name ILIKE $2)) AND grid_code LIKE $7
+	       LIMIT $5) b)
 	UNION ALL
 	(SELECT 'post', id::text, name, kind || ' ' || address, geom,
 		CASE WHEN name = $1 THEN 88 WHEN name LIKE $3 THEN 68 ELSE 48 + 10 * similarity(name, $1) END
-	 FROM (SELECT * FROM posts WHERE name ILIKE $2 OR address ILIKE $2 LIMIT $5) p)
+	 FROM (SELECT * FROM posts WHERE (name ILIKE $2 OR address ILIKE $2) AND grid_code LIKE $7 LIMIT $5) p)
 	) hits ORDER BY score DESC, length(label), id LIMIT $6) ranked`
 
 // Search finds regions and grids by name or code, buildings by address or
-// name, posts by name or address.
-func (db *DB) Search(ctx context.Context, q string, limit int) ([]SearchHit, error) {
+// name, posts by name or address: those inside the scope.
+func (db *DB) Search(ctx context.Context, scope wangge.Scope, q string, limit int) ([]SearchHit, error) {
 	q = strings.TrimSpace(q)
 	switch n := utf8.RuneCountInString(q); {
 	case n == 0:
@@ -78,7 +80,7 @@ func (db *DB) Search(ctx context.Context, q string, limit int) ([]SearchHit, err
 	}
 	esc := likeEscaper.Replace(q)
 	isCode := strings.Trim(q, "0123456789") == ""
-	rows, err := db.Pool.Query(ctx, searchSQL, q, "%"+esc+"%", esc+"%", isCode, perSource, limit)
+	rows, err := db.Pool.Query(ctx, searchSQL, q, "%"+esc+"%", esc+"%", isCode, perSource, limit, scope.Like())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: search %q: %w", q, err)
 	}

@@ -13,25 +13,26 @@ import (
 var statLevels = map[string]int{"district": 6, "street": 9, "community": 12, "grid": 15}
 
 // statMetrics maps a metric to the query of its value per region code
-// prefix ($1 = the level's code length). Resident and household figures
-// come from the per-grid counts refresh_grid_counts keeps (migration
-// 0008), so a choropleth never scans the PII tables; event figures follow
-// the definitions of Counts.
+// prefix ($1 = the level's code length, $2 the scope's LIKE pattern).
+// Resident and household figures come from the per-grid counts
+// refresh_grid_counts keeps (migration 0008), so a choropleth never scans
+// the PII tables; event figures follow the definitions of Counts.
 var statMetrics = map[string]string{
-	"households": `SELECT left(code, $1), sum(households)::float8 FROM grids WHERE status = 'active' GROUP BY 1`,
-	"residents":  `SELECT left(code, $1), sum(residents)::float8 FROM grids WHERE status = 'active' GROUP BY 1`,
-	"tagged":     `SELECT left(code, $1), sum(tagged)::float8 FROM grids WHERE status = 'active' GROUP BY 1`,
+	"households": `SELECT left(code, $1), sum(households)::float8 FROM grids WHERE status = 'active' AND code LIKE $2 GROUP BY 1`,
+	"residents":  `SELECT left(code, $1), sum(residents)::float8 FROM grids WHERE status = 'active' AND code LIKE $2 GROUP BY 1`,
+	"tagged":     `SELECT left(code, $1), sum(tagged)::float8 FROM grids WHERE status = 'active' AND code LIKE $2 GROUP BY 1`,
 	"open_events": `SELECT left(grid_code, $1), count(*)::float8 FROM events
-		WHERE status IN ` + openStatuses + ` GROUP BY 1`,
+		WHERE grid_code LIKE $2 AND status IN ` + openStatuses + ` GROUP BY 1`,
 	"overdue": `SELECT left(grid_code, $1), count(*)::float8 FROM events
-		WHERE status IN ` + openStatuses + ` AND deadline_at < now() GROUP BY 1`,
+		WHERE grid_code LIKE $2 AND status IN ` + openStatuses + ` AND deadline_at < now() GROUP BY 1`,
 	"events_30d": `SELECT left(grid_code, $1), count(*)::float8 FROM events
-		WHERE reported_at >= now() - interval '30 days' GROUP BY 1`,
+		WHERE grid_code LIKE $2 AND reported_at >= now() - interval '30 days' GROUP BY 1`,
 	"closure_rate": `SELECT left(grid_code, $1), (count(*) FILTER (WHERE status IN ('closed', 'evaluated')))::float8
 		/ nullif(count(*) FILTER (WHERE status NOT IN ('rejected', 'duplicate')), 0) FROM events
-		WHERE reported_at >= now() - interval '30 days' GROUP BY 1`,
+		WHERE grid_code LIKE $2 AND reported_at >= now() - interval '30 days' GROUP BY 1`,
 	"avg_handling_minutes": `SELECT left(grid_code, $1), avg(extract(epoch FROM closed_at - reported_at) / 60)::float8
-		FROM events WHERE reported_at >= now() - interval '30 days' AND closed_at IS NOT NULL GROUP BY 1`,
+		FROM events WHERE grid_code LIKE $2 AND reported_at >= now() - interval '30 days' AND closed_at IS NOT NULL
+		GROUP BY 1`,
 }
 
 // ratioMetrics have no value (null) where nothing was measured, where the
@@ -59,19 +60,21 @@ func CheckStat(level, metric string) error {
 	return nil
 }
 
-// Stats computes metric for every region (or active grid) of level:
-// counts are 0 where nothing is there, ratios nil.
-func (db *DB) Stats(ctx context.Context, level, metric string) (map[string]*float64, error) {
+// Stats computes metric for every region (or active grid) of level inside
+// the scope: counts are 0 where nothing is there, ratios nil. A level
+// coarser than the scope has no region inside it: the answer is empty
+// (a district's figure would count its other streets).
+func (db *DB) Stats(ctx context.Context, scope wangge.Scope, level, metric string) (map[string]*float64, error) {
 	if err := CheckStat(level, metric); err != nil {
 		return nil, err
 	}
 	n := statLevels[level]
 	out := map[string]*float64{}
-	q := `SELECT code FROM regions WHERE level = $1`
+	q := `SELECT code FROM regions WHERE level = $1 AND code LIKE $2`
 	if level == "grid" {
-		q = `SELECT code FROM grids WHERE status = 'active' AND $1 = 'grid'`
+		q = `SELECT code FROM grids WHERE status = 'active' AND $1 = 'grid' AND code LIKE $2`
 	}
-	rows, err := db.Pool.Query(ctx, q, level)
+	rows, err := db.Pool.Query(ctx, q, level, scope.Like())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: stats %s/%s: %w", level, metric, err)
 	}
@@ -91,7 +94,7 @@ func (db *DB) Stats(ctx context.Context, level, metric string) (map[string]*floa
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgis: stats %s/%s: %w", level, metric, err)
 	}
-	rows, err = db.Pool.Query(ctx, statMetrics[metric], n)
+	rows, err = db.Pool.Query(ctx, statMetrics[metric], n, scope.Like())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: stats %s/%s: %w", level, metric, err)
 	}

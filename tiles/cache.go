@@ -3,16 +3,18 @@ package tiles
 import (
 	"container/list"
 	"sync"
+	"time"
 )
 
 // entry is one cached tile: its gzip bytes (nil for an empty tile) and ETag.
 type entry struct {
-	key    string
-	source string
-	tile   TileID
-	gz     []byte
-	etag   string
-	size   int64
+	key     string
+	source  string
+	tile    TileID
+	gz      []byte
+	etag    string
+	size    int64
+	expires time.Time // zero: until a write evicts it
 }
 
 // Cache is a bytes-bounded LRU of compressed tiles. Memory, not entry
@@ -37,9 +39,13 @@ func (c *Cache) get(key string) (*entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[key]; ok {
-		c.ll.MoveToFront(el)
-		c.hits++
-		return el.Value.(*entry), true
+		e := el.Value.(*entry)
+		if e.expires.IsZero() || time.Now().Before(e.expires) {
+			c.ll.MoveToFront(el)
+			c.hits++
+			return e, true
+		}
+		c.removeLocked(el) // its time-dependent attributes may have changed
 	}
 	c.misses++
 	return nil, false

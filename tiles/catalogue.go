@@ -1,6 +1,12 @@
 package tiles
 
-import "sort"
+import (
+	"sort"
+	"time"
+)
+
+// EventsTileTTL is how stale an events tile's overdue flags may get.
+const EventsTileTTL = 30 * time.Second
 
 // Field is one attribute of a layer, as TileJSON's vector_layers lists it.
 type Field struct {
@@ -29,6 +35,10 @@ type Source struct {
 	Description string
 	Layers      []Layer
 	Filterable  bool // takes the event filters (status, category, since, until)
+	// TTL bounds how long a tile of the source stays cached when its
+	// attributes change with time alone (an event turns overdue as its
+	// deadline passes, with no write to announce it); 0: until a write.
+	TTL time.Duration
 }
 
 // MinZoom and MaxZoom of a source span its layers' bands.
@@ -98,6 +108,7 @@ func NewCatalogue() *Catalogue {
 	// Events change by the second and reach the wall by the live stream;
 	// this source serves history, filtered, for heat maps and time filters.
 	c.sources["events"] = Source{Name: "events", Description: "事件 events (below z14: counts per cell)", Filterable: true,
+		TTL: EventsTileTTL,
 		Layers: []Layer{{"events", "事件 events", 0, MaxZoom, []Field{
 			{"category", "String", "category code"}, {"status", "String", "workflow status"}, {"tier", "String", "grid, street or district"},
 			{"priority", "Number", "1 (most urgent) to 4"}, {"reported_at", "Number", "Unix seconds"},

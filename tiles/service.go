@@ -47,6 +47,11 @@ type Service struct {
 	mu       sync.Mutex
 	versions map[string]int64 // per layer, as tile_versions holds them
 	bounds   Bound
+	// gens counts the invalidations each layer has seen (and flushes under
+	// ""): a render that saw another count when it began is not cached,
+	// since an edit may have evicted the tiles before the render stored
+	// its older one.
+	gens map[string]uint64
 }
 
 // SetBounds records the data's extent, which TileJSON reports.
@@ -66,7 +71,7 @@ func (s *Service) Bounds() Bound {
 // NewService wires a renderer and a cache of cacheBytes.
 func NewService(cat *Catalogue, r Renderer, cacheBytes int64, log *slog.Logger) *Service {
 	s := &Service{cat: cat, render: r, cache: NewCache(cacheBytes), log: log, timeout: 20 * time.Second,
-		versions: map[string]int64{}, bounds: Bound{-180, -85.0511, 180, 85.0511}}
+		versions: map[string]int64{}, bounds: Bound{-180, -85.0511, 180, 85.0511}, gens: map[string]uint64{}}
 	return s
 }
 
@@ -99,7 +104,9 @@ func (s *Service) Get(ctx context.Context, src Source, t TileID, f Filter) (Tile
 	if len(names) == 0 {
 		return Tile{Empty: true, ETag: `"empty"`}, false, nil
 	}
-	ch := s.group.DoChan(key, func() (any, error) {
+	gen := s.generation(src)
+	// Requests after an edit never join a render that began before it.
+	ch := s.group.DoChan(key+"#"+strconv.FormatUint(gen, 10), func() (any, error) {
 		// Detached from one caller so a closed tab does not fail the others,
 		// but bounded so nothing runs forever.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
@@ -109,6 +116,9 @@ func (s *Service) Get(ctx context.Context, src Source, t TileID, f Filter) (Tile
 			return nil, fmt.Errorf("tiles: render %s: %w", key, err)
 		}
 		e := &entry{key: key, source: src.Name, tile: t, etag: `"empty"`}
+		if src.TTL > 0 {
+			e.expires = time.Now().Add(src.TTL)
+		}
 		if len(raw) > 0 {
 			if len(raw) > MaxTileBytes {
 				s.log.Warn("tile over size budget", "source", src.Name, "tile", t.String(), "bytes", len(raw))
@@ -119,7 +129,9 @@ func (s *Service) Get(ctx context.Context, src Source, t TileID, f Filter) (Tile
 				return nil, err
 			}
 		}
-		s.cache.put(e)
+		if s.generation(src) == gen {
+			s.cache.put(e)
+		}
 		return e, nil
 	})
 	select {
@@ -132,6 +144,17 @@ func (s *Service) Get(ctx context.Context, src Source, t TileID, f Filter) (Tile
 		e := r.Val.(*entry)
 		return Tile{Gzip: e.gz, ETag: e.etag, Empty: e.gz == nil}, false, nil
 	}
+}
+
+// generation is the invalidation count of a source's layers.
+func (s *Service) generation(src Source) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.gens[""]
+	for _, l := range src.Layers {
+		g += s.gens[l.Name]
+	}
+	return g
 }
 
 // cacheKey is "source/z/x/y?filter", built without fmt: it is computed
@@ -156,6 +179,7 @@ func cacheKey(source string, t TileID, filter string) string {
 func (s *Service) Changed(layer string, version int64, b Bound) int {
 	s.mu.Lock()
 	s.versions[layer] = max(s.versions[layer], version)
+	s.gens[layer]++ // before the eviction: a render finishing after it sees the change
 	s.mu.Unlock()
 	var ranges [MaxZoom + 1]Range
 	for z := range ranges {
@@ -181,7 +205,12 @@ func (s *Service) SetVersions(v map[string]int64) {
 
 // Flush empties the cache: after notifications may have been missed,
 // nothing cached can be trusted.
-func (s *Service) Flush() { s.cache.evict(func(*entry) bool { return true }) }
+func (s *Service) Flush() {
+	s.mu.Lock()
+	s.gens[""]++
+	s.mu.Unlock()
+	s.cache.evict(func(*entry) bool { return true })
+}
 
 // bufferFrac is the render buffer (64 of 4096 units) as a fraction of a tile.
 const bufferFrac = 64.0 / 4096

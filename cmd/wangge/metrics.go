@@ -28,6 +28,8 @@ func newMetrics(p parts) *api.Metrics {
 		m.Gauge("wangge_db_pool_max_conns", "Pool size.", func() float64 { return float64(pool.Stat().MaxConns()) })
 		m.Counter("wangge_db_pool_empty_acquire_total", "Acquires that waited for a connection.",
 			func() float64 { return float64(pool.Stat().EmptyAcquireCount()) })
+		m.Counter("wangge_listen_reconnects_total", "LISTEN connections lost and re-established (tiles, stream, responders, auth).",
+			func() float64 { return float64(p.db.ListenReconnects()) })
 		m.Counter("wangge_db_pool_acquire_seconds_total", "Time spent waiting for connections.",
 			func() float64 { return pool.Stat().AcquireDuration().Seconds() })
 	}

@@ -492,15 +492,16 @@ function buildingCounts(b) {
   const hs = Array.isArray(b.households) ? b.households : [];
   return {
     households: hs.length,
-    residents: hs.reduce((n, h) => n + (h.residents?.length ?? 0), 0),
+    residents: b.residents_count ?? hs.reduce((n, h) => n + (h.residents?.length ?? 0), 0),
     floors: b.floors,
     use: b.use,
     built_year: b.built_year,
   };
 }
 
-// householdList: the building's households and residents as the API
-// gives them (names, ids and phones already masked by the server).
+// householdList: the building's households as the API gives them: with
+// their residents in the full view (the grid's own worker), as unit
+// number and size in the counts view (everyone else).
 function householdList(hs) {
   const h = document.createElement('h2');
   h.textContent = `${t('households')} (${hs.length})`;
@@ -509,7 +510,7 @@ function householdList(hs) {
   for (const hh of hs.slice(0, 200)) {
     const li = document.createElement('li');
     const people = (hh.residents ?? []).map((r) => [r.name, r.age != null ? `${r.age}` : '', ...(r.tags ?? [])].filter(Boolean).join(' '));
-    li.textContent = `${hh.unit_no ?? ''} · ${people.join('，')}`;
+    li.textContent = `${hh.unit_no ?? ''} · ${people.length ? people.join('，') : `${hh.size ?? ''}`}`;
     ol.appendChild(li);
   }
   return [h, ol];

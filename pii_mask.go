@@ -1,4 +1,8 @@
-package api
+package wangge
+
+// Partial masks of personal data, for answers that name a person to a
+// caller without the grant (a reporter on an event list, a resident in
+// a log line): enough to tell two people apart, not to identify one.
 
 import (
 	"strings"
