@@ -1090,6 +1090,29 @@ async function main() {
     await page.waitForSelector('#nearest-list li', { timeout: 10000 });
   });
 
+  await step('viewer: the wall without tools; auditor: no map at all', async () => {
+    const viewer = addUser('wu.kan', 'viewer', district);
+    page = await newPage(consoleErrors);
+    await login(page, viewer);
+    await page.waitForFunction(() => window.__wangge?.firstPaintMs, null, { timeout: 30000 });
+    const can = await page.evaluate(() => window.__wangge.can);
+    assert(can.wall && can.kpi && can.events && !can.dispatch && !can.responder && !can.planner, `viewer's controls ${JSON.stringify(can)}`);
+    assert(await page.isHidden('#modes'), 'a viewer is offered other views');
+    assert(await page.isVisible('#kpi') && await page.isVisible('#layer-list input[data-group="events"]'), 'a viewer misses the KPIs or the events layer');
+    assert((await page.textContent('#user')).includes(`${dict.zh['level.district']} ${district}`), 'the header does not name the viewer\'s district');
+    await page.context().close();
+    const auditor = addUser('sun.shen', 'auditor');
+    page = await newPage(consoleErrors);
+    const asked = [];
+    page.on('request', (r) => /\/(tiles|api\/v1\/(?!session))/.test(new URL(r.url()).pathname) && asked.push(r.url()));
+    await login(page, auditor);
+    await page.waitForSelector('#nowall:not([hidden])');
+    assert((await page.textContent('#nowall')) === dict.zh['login.nowall'], 'the auditor is not told the map is not theirs');
+    assert(await page.evaluate(() => !window.__wangge.map) && !asked.length, `an auditor's page asked for ${asked.join(', ')}`);
+    await shot('20-auditor');
+    await page.context().close();
+  });
+
   await step('no console errors', async () => {
     assert(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`);
   });
