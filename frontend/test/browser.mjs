@@ -1043,7 +1043,10 @@ async function main() {
     // (a grid-tier event may come in accepted already)
     const steps = [...(created.status === 'reported' ? [{ action: 'accept' }] : []), { action: 'dispatch', unit_id: unit }];
     for (const step of steps) {
-      const r = await postAs(cmd, `/api/v1/events/${id}/transitions`, { ...step, actor: cmd.name });
+      // the actor is the credential's; a server from before that still
+      // asks for one in the body (400 "actor is required")
+      let r = await postAs(cmd, `/api/v1/events/${id}/transitions`, step);
+      if (r.status === 400 && /actor is required/.test(await r.clone().text())) r = await postAs(cmd, `/api/v1/events/${id}/transitions`, { ...step, actor: cmd.name });
       assert(r.ok, `${step.action}: ${r.status} ${await r.text()}`);
     }
     page = await newPage(consoleErrors);
