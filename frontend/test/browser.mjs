@@ -695,6 +695,27 @@ async function main() {
     assert(can.planDraft && !can.planApply && !can.dispatch && !can.residents, `planner's controls ${JSON.stringify(can)}`);
     assert(await page.isHidden('#modes button[data-mode="responder"]'), 'a planner sees the responders view');
     assert((await page.textContent('#user')).includes(dict.zh['role.planner']), 'the header does not name the planner');
+    // no buildings.read: a building click shows what its tile carries,
+    // asks nothing of /buildings and lists no household
+    await page.click('#modes button[data-mode="command"]');
+    const asked = [];
+    page.on('request', (r) => r.url().includes('/api/v1/buildings/') && asked.push(r.url()));
+    const [blon, blat] = execFileSync('psql', [dbURL, '-qAtF,', '-c', `SELECT ST_X(c), ST_Y(c) FROM buildings b, LATERAL ST_PointOnSurface(b.geom) c
+      WHERE b.grid_code LIKE '${grid.slice(0, 12)}%' ORDER BY ST_Area(b.geom) DESC LIMIT 1`]).toString().trim().split(',').map(Number);
+    const bld = await page.evaluate(async ([lon, lat]) => {
+      const m = window.__wangge.map;
+      m.jumpTo({ center: [lon, lat], zoom: 17.5 });
+      await new Promise((r) => m.once('idle', r));
+      const q = m.project([lon, lat]);
+      const b = m.queryRenderedFeatures([q.x, q.y], { layers: ['buildings-fill'] })[0];
+      return b && { id: b.id, x: q.x, y: q.y };
+    }, [blon, blat]);
+    assert(bld, 'no building on screen for the planner');
+    await page.mouse.click(bld.x, bld.y);
+    await page.waitForFunction(() => document.querySelector('#panel:not([hidden]) .sub')?.textContent.startsWith('房屋'));
+    await sleep(500);
+    assert(!asked.length && !(await page.$('#panel ol.households')), `a planner's building click asked ${asked.join(', ')}`);
+    await page.click('#modes button[data-mode="planner"]');
     // parcels of the grid's neighbours that touch it along an edge; the
     // first the API accepts (a draft plan changes nothing) is the one
     const rows = execFileSync('psql', [dbURL, '-qAtF,', '-c', `SELECT p.id, p.grid_code, ST_X(c), ST_Y(c) FROM grids g
