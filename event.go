@@ -319,7 +319,7 @@ type Event struct {
 	Lat          float64    `json:"lat"`
 	Description  string     `json:"description"`
 	Address      string     `json:"address"`
-	Reporter     string     `json:"reporter"`
+	Reporter     Sensitive  `json:"reporter"` // null unless revealed (reporter.read, in scope)
 	ObjectID     *int64     `json:"object_id"`
 	UnitID       *int64     `json:"unit_id"`
 	DuplicateOf  *int64     `json:"duplicate_of"`

@@ -136,6 +136,12 @@ func credential(c *gin.Context) (secret string, cookie bool, err error) {
 		}
 		return strings.TrimSpace(tok), false, nil
 	}
+	if key, ok := open311Key(c); ok {
+		if !wangge.WellFormedSecret(key) {
+			return "", false, errMalformed
+		}
+		return key, false, nil
+	}
 	v, err := c.Cookie(sessionCookie)
 	if err != nil || v == "" {
 		return "", false, nil
@@ -181,3 +187,19 @@ func (s *Server) authenticate(c *gin.Context) (wangge.Principal, error) {
 }
 
 const cookieAuthKey = "cookie_auth"
+
+// open311Key is GeoReport's api_key form field of a submission (POST
+// requests.json|xml), which carries a gateway's token as a bearer header
+// would: GeoReport clients cannot set headers. Elsewhere it is not read. A
+// form that does not parse presents no key (the handler answers why).
+func open311Key(c *gin.Context) (string, bool) {
+	if c.Request.Method != http.MethodPost || c.FullPath() != "/open311/v2/:doc" ||
+		!strings.HasPrefix(c.Param("doc"), "requests") {
+		return "", false
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		return "", false
+	}
+	key := c.Request.PostForm.Get("api_key")
+	return key, key != ""
+}

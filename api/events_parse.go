@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,25 @@ func (in intake) digest() string {
 	return hex.EncodeToString(h[:16])
 }
 
+// staffSources are reports made by the staff member who sends them (as
+// opposed to relayed: a hotline call, a citizen's app, a camera, a sensor).
+var staffSources = []wangge.Source{"grid_worker", "patrol", "staff"}
+
+// reportedBy sets who reports: on a staff source the reporter is the
+// caller's credential, and a body naming someone else is refused; a
+// relayed report keeps the citizen's contact the body gives (personal
+// data, shown only to reporter.read).
+func (in intake) reportedBy(p wangge.Principal) (intake, error) {
+	if !slices.Contains(staffSources, in.source) {
+		return in, nil
+	}
+	if in.reporter != "" && in.reporter != p.Actor() {
+		return in, wangge.Invalid("reporter", "a %s report is reported by the caller (%s); reporter names someone else only for relayed sources (hotline_12345, citizen_app, video_ai, sensor)", in.source, p.Actor())
+	}
+	in.reporter = p.Actor()
+	return in, nil
+}
+
 func (in intake) newEvent(grid, key string) postgis.NewEvent {
 	n := postgis.NewEvent{Category: in.category, Source: in.source, GridCode: grid, Lon: in.lon, Lat: in.lat,
 		Description: in.description, Address: in.address, Reporter: in.reporter, At: time.Now()}
@@ -118,26 +138,29 @@ func checkIdemKey(k string) error {
 
 // transitionBody is POST /api/v1/events/:id/transitions.
 type transitionBody struct {
-	Action      string `json:"action"`
-	Actor       string `json:"actor"`
-	Note        string `json:"note"`
-	Tier        string `json:"tier"` // the tier the actor acts for (optional)
-	UnitID      *int64 `json:"unit_id"`
-	Score       *int16 `json:"score"`
-	DuplicateOf *int64 `json:"duplicate_of"`
-	Version     *int32 `json:"version"` // or If-Match
+	Action      string  `json:"action"`
+	Actor       *string `json:"actor"` // refused: the log names the credential
+	Note        string  `json:"note"`
+	Tier        string  `json:"tier"` // the tier the actor acts for (optional)
+	UnitID      *int64  `json:"unit_id"`
+	Score       *int16  `json:"score"`
+	DuplicateOf *int64  `json:"duplicate_of"`
+	Version     *int32  `json:"version"` // or If-Match
 }
 
-func (b transitionBody) check(id int64, ifMatch string) (postgis.TransitionReq, error) {
+// check reads the step; actor is the caller's credential. A body that
+// names an actor is refused rather than ignored: the log names whoever
+// holds the credential, and a client that believes otherwise should learn.
+func (b transitionBody) check(id int64, ifMatch, actor string) (postgis.TransitionReq, error) {
 	r := postgis.TransitionReq{ID: id, IfVersion: b.Version}
 	a, err := wangge.ParseAction(b.Action)
 	if err != nil {
 		return r, err
 	}
-	if err := wangge.CheckActor(b.Actor); err != nil {
-		return r, err
+	if b.Actor != nil {
+		return r, wangge.Invalid("actor", "not accepted: the event log names the caller's credential (%s); leave actor out", actor)
 	}
-	r.Step = wangge.Step{Action: a, Actor: b.Actor, Note: b.Note, UnitID: b.UnitID, Score: b.Score,
+	r.Step = wangge.Step{Action: a, Actor: actor, Note: b.Note, UnitID: b.UnitID, Score: b.Score,
 		DuplicateOf: b.DuplicateOf}
 	if b.Tier != "" {
 		if r.Step.ActorTier, err = wangge.ParseTier(b.Tier); err != nil {

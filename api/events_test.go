@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/geo"
 	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/postgis/pgtest"
@@ -40,8 +42,40 @@ func evCity(t *testing.T) (*postgis.DB, string) {
 	return db, url
 }
 
+// evUser creates an account (role, region, unit) in db and returns its
+// name, which the event log shows, and a bearer token.
+func evUser(t testing.TB, db *postgis.DB, role wangge.Role, region string, unit *int64) (name, tok string) {
+	t.Helper()
+	ctx := context.Background()
+	name = fmt.Sprintf("ev-%s-%d-%d", role, time.Now().UnixNano()%1_000_000, internalSeq.Add(1))
+	if _, err := db.CreateUser(ctx, postgis.NewUser{Name: name, Role: role, Region: region, UnitID: unit}); err != nil {
+		t.Fatalf("test user %s: %v", name, err)
+	}
+	tok, _, err := db.IssueToken(ctx, wangge.CityScope(), name, time.Hour, "test")
+	if err != nil {
+		t.Fatalf("test token %s: %v", name, err)
+	}
+	return name, tok
+}
+
+// evAs sends tok with every request that carries no Authorization of its
+// own (apitest.As, which internal tests cannot import).
+func evAs(h http.Handler, tok string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			r.Header.Set("Authorization", "Bearer "+tok)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// evCommander is the name of the city commander evServer's requests
+// authenticate as unless they carry a token of their own.
+const evCommander = "city-command"
+
 // evServer is one replica serving the event routes (and the stream when
-// withStream) with a pool of its own.
+// withStream) with a pool of its own; requests without a token of their
+// own are the city commander's (evCommander).
 func evServer(t *testing.T, url string, withStream bool) (*httptest.Server, *postgis.DB) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -60,7 +94,7 @@ func evServer(t *testing.T, url string, withStream bool) (*httptest.Server, *pos
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); w.Run(ctx) }()
-	d := Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16,
+	d := Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16, Access: testAccess(t, db),
 		Events: &Events{Store: postgis.BatchedEvents{DB: db, Writer: w}, Locate: db}}
 	if withStream {
 		d.Stream = NewStream(StreamOptions{Heartbeat: 200 * time.Millisecond})
@@ -69,9 +103,25 @@ func evServer(t *testing.T, url string, withStream bool) (*httptest.Server, *pos
 		go func() { defer wg.Done(); d.Stream.Follow(ctx, db, log, ready) }()
 		<-ready
 	}
-	hs := httptest.NewServer(New(d).Handler())
+	hs := httptest.NewServer(evAs(New(d).Handler(), evToken(t, db, evCommander)))
 	t.Cleanup(func() { cancel(); hs.Close(); wg.Wait(); db.Close() })
 	return hs, db
+}
+
+// evToken is a token of the city commander called name (created once per
+// database).
+func evToken(t *testing.T, db *postgis.DB, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	// A second replica of the same database finds the account made.
+	if _, err := db.CreateUser(ctx, postgis.NewUser{Name: name, Role: wangge.RoleCommander}); err != nil && !errors.Is(err, wangge.ErrConflict) {
+		t.Fatalf("commander: %v", err)
+	}
+	tok, _, err := db.IssueToken(ctx, wangge.CityScope(), name, time.Hour, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func evPost(t *testing.T, url, body string, header ...string) (int, map[string]any, http.Header) {
@@ -91,9 +141,24 @@ func evPost(t *testing.T, url, body string, header ...string) (int, map[string]a
 	return res.StatusCode, out, res.Header
 }
 
+// evGet sends GET as tok and decodes the JSON answer.
+func evGet(t *testing.T, url, tok string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
 func evBody(category string, lon, lat float64, crs, desc string) string {
 	b, _ := json.Marshal(map[string]any{"category": category, "location": map[string]any{"lon": lon, "lat": lat, "crs": crs},
-		"description": desc, "reporter": "张三", "source": "grid_worker"})
+		"description": desc, "reporter": "张三", "source": "hotline_12345"})
 	return string(b)
 }
 
@@ -201,6 +266,7 @@ func TestEventBadInput(t *testing.T) {
 	}
 	id := ev["id"]
 	ok := evBody("sanitation", 106.561, 29.551, "", "垃圾")
+	_, sensor := evUser(t, db, wangge.RoleSensor, "", nil)
 	tests := []struct {
 		name, path, body string
 		header           []string
@@ -214,23 +280,24 @@ func TestEventBadInput(t *testing.T) {
 		{"bad crs", "/events", evBody("noise", 106.561, 29.551, "epsg:3857", "x"), nil, 400},
 		{"latitude out of range", "/events", evBody("noise", 106.561, 129.551, "", "x"), nil, 400},
 		{"no location", "/events", `{"category":"noise","description":"x","source":"staff"}`, nil, 400},
-		{"unknown source", "/events", strings.Replace(ok, "grid_worker", "pigeon", 1), nil, 400},
+		{"unknown source", "/events", strings.Replace(ok, "hotline_12345", "pigeon", 1), nil, 400},
 		{"unknown field", "/events", strings.Replace(ok, `"source"`, `"sauce":1,"source"`, 1), nil, 400},
 		{"malformed JSON", "/events", `{"category":`, nil, 400},
 		{"bad idempotency key", "/events", ok, []string{"Idempotency-Key", "ключ"}, 400},
-		{"illegal transition", fmt.Sprintf("/events/%v/transitions", id), `{"action":"close","actor":"a"}`, nil, 409},
-		{"unknown action", fmt.Sprintf("/events/%v/transitions", id), `{"action":"fly","actor":"a"}`, nil, 400},
-		{"no actor", fmt.Sprintf("/events/%v/transitions", id), `{"action":"resolve"}`, nil, 400},
-		{"stale version", fmt.Sprintf("/events/%v/transitions", id), `{"action":"resolve","actor":"a","version":7}`, nil, 412},
-		{"stale If-Match", fmt.Sprintf("/events/%v/transitions", id), `{"action":"resolve","actor":"a"}`, []string{"If-Match", `"9"`}, 412},
-		{"stale actor tier", fmt.Sprintf("/events/%v/transitions", id), `{"action":"resolve","actor":"a","tier":"street"}`, nil, 409},
-		{"stale actor unit", fmt.Sprintf("/events/%v/transitions", id), `{"action":"resolve","actor":"a","unit_id":9002}`, nil, 409},
-		{"html note", fmt.Sprintf("/events/%v/transitions", id), `{"action":"note","actor":"a","note":"<b>x</b>"}`, nil, 400},
-		{"dispatch unknown unit", fmt.Sprintf("/events/%v/transitions", id), `{"action":"dispatch","actor":"a","unit_id":424242}`, nil, 400},
-		{"duplicate of nothing", fmt.Sprintf("/events/%v/transitions", id), `{"action":"mark_duplicate","actor":"a","duplicate_of":424242}`, nil, 400},
-		{"score 9", fmt.Sprintf("/events/%v/transitions", id), `{"action":"evaluate","actor":"a","score":9}`, nil, 409},
-		{"unknown event", "/events/424242/transitions", `{"action":"resolve","actor":"a"}`, nil, 404},
-		{"alarm unknown device", "/alarms", `{"device_id":"NOPE"}`, nil, 404},
+		{"illegal transition", fmt.Sprintf("/events/%v/transitions", id), `{"action":"close"}`, nil, 409},
+		{"unknown action", fmt.Sprintf("/events/%v/transitions", id), `{"action":"fly"}`, nil, 400},
+		{"actor in the body", fmt.Sprintf("/events/%v/transitions", id), `{"action":"resolve","actor":"someone else"}`, nil, 400},
+		{"stale version", fmt.Sprintf("/events/%v/transitions", id), `{"action":"resolve","version":7}`, nil, 412},
+		{"stale If-Match", fmt.Sprintf("/events/%v/transitions", id), `{"action":"resolve"}`, []string{"If-Match", `"9"`}, 412},
+		{"stale actor tier", fmt.Sprintf("/events/%v/transitions", id), `{"action":"resolve","tier":"street"}`, nil, 409},
+		{"stale actor unit", fmt.Sprintf("/events/%v/transitions", id), `{"action":"resolve","unit_id":9002}`, nil, 409},
+		{"html note", fmt.Sprintf("/events/%v/transitions", id), `{"action":"note","note":"<b>x</b>"}`, nil, 400},
+		{"dispatch unknown unit", fmt.Sprintf("/events/%v/transitions", id), `{"action":"dispatch","unit_id":424242}`, nil, 400},
+		{"duplicate of nothing", fmt.Sprintf("/events/%v/transitions", id), `{"action":"mark_duplicate","duplicate_of":424242}`, nil, 400},
+		{"score 9", fmt.Sprintf("/events/%v/transitions", id), `{"action":"evaluate","score":9}`, nil, 409},
+		{"unknown event", "/events/424242/transitions", `{"action":"resolve"}`, nil, 404},
+		{"alarm unknown device", "/alarms", `{"device_id":"NOPE"}`, []string{"Authorization", "Bearer " + sensor}, 404},
+		{"alarm by a commander", "/alarms", `{"device_id":"SMK-0001"}`, nil, 403},
 	}
 	e0, l0 := evCount(t, db)
 	for _, tt := range tests {
@@ -284,20 +351,28 @@ func TestEventFullLife(t *testing.T) {
 		t.Fatalf("after deadline: %v", got)
 	}
 	// The grid worker's view is now stale.
-	if c, b, _ := evPost(t, base+"/transitions", `{"action":"resolve","actor":"网格员甲","tier":"grid"}`); c != 409 {
+	if c, b, _ := evPost(t, base+"/transitions", `{"action":"resolve","tier":"grid"}`); c != 409 {
 		t.Fatalf("grid tier acted after escalation: %d %v", c, b)
 	}
-	steps := []struct{ body, status, tier string }{
-		{`{"action":"escalate","actor":"街道指挥中心","note":"需要区级协调","version":2}`, "accepted", "district"},
-		{`{"action":"dispatch","actor":"区指挥中心","unit_id":9002,"tier":"district"}`, "dispatched", "district"},
-		{`{"action":"arrive","actor":"巡逻一组","unit_id":9002}`, "on_site", "district"},
-		{`{"action":"resolve","actor":"巡逻一组","unit_id":9002,"note":"已加盖"}`, "resolved", "district"},
-		{`{"action":"close","actor":"区指挥中心"}`, "closed", "district"},
-		{`{"action":"evaluate","actor":"张三","score":5}`, "evaluated", "district"},
+	// The street escalates, the district dispatches and closes, the patrol
+	// (a responder of unit 9002) arrives and resolves, the grid worker of
+	// the grid scores: the log names each credential.
+	unit := int64(9002)
+	street, streetTok := evUser(t, db, wangge.RoleCommander, "500103001", nil)
+	district, districtTok := evUser(t, db, wangge.RoleCommander, "500103", nil)
+	patrol, patrolTok := evUser(t, db, wangge.RoleResponder, "500103", &unit)
+	worker, workerTok := evUser(t, db, wangge.RoleGridWorker, "500103001001001", nil)
+	steps := []struct{ tok, body, status, tier string }{
+		{streetTok, `{"action":"escalate","note":"需要区级协调","version":2}`, "accepted", "district"},
+		{districtTok, `{"action":"dispatch","unit_id":9002,"tier":"district"}`, "dispatched", "district"},
+		{patrolTok, `{"action":"arrive","unit_id":9002}`, "on_site", "district"},
+		{patrolTok, `{"action":"resolve","unit_id":9002,"note":"已加盖"}`, "resolved", "district"},
+		{districtTok, `{"action":"close"}`, "closed", "district"},
+		{workerTok, `{"action":"evaluate","score":5}`, "evaluated", "district"},
 	}
 	unitStatus := map[string]string{"dispatched": "en_route", "on_site": "on_scene", "resolved": "available"}
 	for _, s := range steps {
-		c, b, _ := evPost(t, base+"/transitions", s.body)
+		c, b, _ := evPost(t, base+"/transitions", s.body, "Authorization", "Bearer "+s.tok)
 		if c != 200 || b["status"] != s.status || b["tier"] != s.tier {
 			t.Fatalf("%s: %d %v", s.body, c, b)
 		}
@@ -309,7 +384,7 @@ func TestEventFullLife(t *testing.T) {
 			}
 		}
 	}
-	if c, b, _ := evPost(t, base+"/transitions", `{"action":"escalate","actor":"x"}`); c != 409 {
+	if c, b, _ := evPost(t, base+"/transitions", `{"action":"escalate"}`); c != 409 {
 		t.Errorf("escalated an evaluated event: %d %v", c, b)
 	}
 	_, got = call(t, "GET", base, "")
@@ -319,11 +394,11 @@ func TestEventFullLife(t *testing.T) {
 		trail = append(trail, fmt.Sprintf("%s %s:%v→%s:%s", m["actor"], m["action"], m["from_status"], m["to_status"], m["to_tier"]))
 	}
 	want := []string{
-		"张三 report:<nil>→reported:grid", "system accept:reported→accepted:grid",
-		"system escalate:accepted→accepted:street", "街道指挥中心 escalate:accepted→accepted:district",
-		"区指挥中心 dispatch:accepted→dispatched:district", "巡逻一组 arrive:dispatched→on_site:district",
-		"巡逻一组 resolve:on_site→resolved:district", "区指挥中心 close:resolved→closed:district",
-		"张三 evaluate:closed→evaluated:district",
+		evCommander + " report:<nil>→reported:grid", "system accept:reported→accepted:grid",
+		"system escalate:accepted→accepted:street", street + " escalate:accepted→accepted:district",
+		district + " dispatch:accepted→dispatched:district", patrol + " arrive:dispatched→on_site:district",
+		patrol + " resolve:on_site→resolved:district", district + " close:resolved→closed:district",
+		worker + " evaluate:closed→evaluated:district",
 	}
 	if diff := cmp.Diff(want, trail); diff != "" {
 		t.Errorf("event_log (-want +got)\n%s", diff)
@@ -336,25 +411,49 @@ func TestEventFullLife(t *testing.T) {
 func TestAlarms(t *testing.T) {
 	db, url := evCity(t)
 	hs, _ := evServer(t, url, false)
-	c1, e1, _ := evPost(t, hs.URL+"/api/v1/alarms", `{"device_id":"SMK-0001","note":"烟雾浓度 0.12"}`)
-	c2, e2, h2 := evPost(t, hs.URL+"/api/v1/alarms", `{"device_id":"SMK-0001"}`)
+	hub, sensor := evUser(t, db, wangge.RoleSensor, "500103001", nil)
+	_, elsewhere := evUser(t, db, wangge.RoleSensor, "500103002", nil)
+	as := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+	// A hub of another street cannot raise this street's device: 404, and
+	// the object is left alone.
+	if c, b, _ := evPost(t, hs.URL+"/api/v1/alarms", `{"device_id":"SMK-0001"}`, as(elsewhere)...); c != 404 {
+		t.Fatalf("alarm from another street's hub: %d %v", c, b)
+	}
+	var objStatus string
+	_ = db.Pool.QueryRow(context.Background(), `SELECT status FROM objects WHERE id = 1002`).Scan(&objStatus)
+	if objStatus == "alarm" {
+		t.Fatal("a refused alarm set the object's status")
+	}
+	c1, e1, _ := evPost(t, hs.URL+"/api/v1/alarms", `{"device_id":"SMK-0001","note":"烟雾浓度 0.12"}`, as(sensor)...)
+	c2, e2, h2 := evPost(t, hs.URL+"/api/v1/alarms", `{"device_id":"SMK-0001"}`, as(sensor)...)
 	if c1 != 201 || c2 != 200 || e1["id"] != e2["id"] || h2.Get("Alarm-Joined") != "true" {
 		t.Fatalf("first %d %v; repeat %d %v", c1, e1, c2, e2)
 	}
 	if e1["category"] != "fire_alarm" || e1["priority"].(float64) != 1 || e1["source"] != "sensor" ||
-		e1["object_id"].(float64) != 1002 || e1["grid_code"] != "500103001001002" {
+		e1["object_id"].(float64) != 1002 || e1["grid_code"] != "500103001001002" || e1["reporter"] != nil {
 		t.Errorf("alarm event %v", e1)
 	}
-	var objStatus string
 	_ = db.Pool.QueryRow(context.Background(), `SELECT status FROM objects WHERE id = 1002`).Scan(&objStatus)
 	if objStatus != "alarm" {
 		t.Errorf("object status %s", objStatus)
 	}
+	// The log names the hub's credential for the report and the repeat.
+	var actors []string
+	rows, _ := db.Pool.Query(context.Background(), `SELECT actor FROM event_log WHERE event_id = $1 AND action <> 'accept' ORDER BY id`, e1["id"])
+	for rows.Next() {
+		var a string
+		_ = rows.Scan(&a)
+		actors = append(actors, a)
+	}
+	rows.Close()
+	if diff := cmp.Diff([]string{hub, hub}, actors); diff != "" {
+		t.Errorf("alarm log actors (-want +got)\n%s", diff)
+	}
 	// Once the event is resolved, the next alarm opens a new one.
-	if c, b, _ := evPost(t, fmt.Sprintf("%s/api/v1/events/%v/transitions", hs.URL, e1["id"]), `{"action":"resolve","actor":"x"}`); c != 200 {
+	if c, b, _ := evPost(t, fmt.Sprintf("%s/api/v1/events/%v/transitions", hs.URL, e1["id"]), `{"action":"resolve"}`); c != 200 {
 		t.Fatalf("resolve: %d %v", c, b)
 	}
-	c3, e3, _ := evPost(t, hs.URL+"/api/v1/alarms", `{"device_id":"SMK-0001"}`)
+	c3, e3, _ := evPost(t, hs.URL+"/api/v1/alarms", `{"device_id":"SMK-0001"}`, as(sensor)...)
 	if c3 != 201 || e3["id"] == e1["id"] {
 		t.Errorf("alarm after resolve: %d %v", c3, e3)
 	}

@@ -2,14 +2,12 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strconv"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/api"
@@ -134,11 +132,3 @@ func (c *city) create(t *testing.T, role wangge.Role, path, body string) int64 {
 }
 
 func (c *city) id(n int64) string { return strconv.FormatInt(n, 10) }
-
-func decode(raw []byte) map[string]any {
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return m
-}
-
-var _ = time.Second

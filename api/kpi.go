@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 // KPISource computes the command centre's figures (postgis.DB).
 type KPISource interface {
-	KPI(ctx context.Context, region string, windowFrom, todayFrom, to time.Time) (window, today postgis.KPIPeriod, err error)
+	KPI(ctx context.Context, scope wangge.Scope, region string, windowFrom, todayFrom, to time.Time) (window, today postgis.KPIPeriod, err error)
 }
 
 // kpiBody is GET /api/v1/kpi.
@@ -30,16 +31,25 @@ type kpiBody struct {
 // kpi: GET /api/v1/kpi?region=&window=7d — events reported today and over
 // the window: reported, resolved, closed, closure rate, open, overdue,
 // median handling time, satisfaction; overall, by tier and by category.
+// The region defaults to the caller's jurisdiction; one outside it is not
+// found.
 func (h *eventHandlers) kpi(c *gin.Context) {
 	region, days, err := parseKPIQuery(c.Query("region"), c.Query("window"))
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
+	sc := scope(c)
+	if region == "" {
+		region = sc.Region()
+	} else if !sc.Covers(region) {
+		fail(c, h.log, fmt.Errorf("region %s is outside your jurisdiction (%s): %w", region, sc, wangge.ErrNotFound))
+		return
+	}
 	now := time.Now().In(cityZone)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, cityZone)
 	from := today.AddDate(0, 0, 1-days) // the window includes today
-	w, t, err := h.d.KPI.KPI(c.Request.Context(), region, from, today, now)
+	w, t, err := h.d.KPI.KPI(c.Request.Context(), sc, region, from, today, now)
 	if err != nil {
 		fail(c, h.log, err)
 		return

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/wangge/wangge"
 )
 
 // Two older events: one closed and evaluated 2/5 after an hour's work
@@ -26,8 +28,8 @@ func TestKPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hs := httptest.NewServer(New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16,
-		Events: &Events{Store: db, Locate: db, KPI: db}}).Handler())
+	hs := httptest.NewServer(evAs(New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16, Access: testAccess(t, db),
+		Events: &Events{Store: db, Locate: db, KPI: db}}).Handler(), evToken(t, db, evCommander)))
 	t.Cleanup(hs.Close)
 	ids := map[string]any{}
 	for _, c := range []struct {
@@ -41,8 +43,8 @@ func TestKPI(t *testing.T) {
 		ids[c.cat] = ev["id"]
 	}
 	for _, s := range []struct{ cat, body string }{
-		{"noise", `{"action":"resolve","actor":"a"}`}, {"noise", `{"action":"close","actor":"a"}`},
-		{"noise", `{"action":"evaluate","actor":"a","score":4}`}, {"sanitation", `{"action":"resolve","actor":"a"}`},
+		{"noise", `{"action":"resolve"}`}, {"noise", `{"action":"close"}`},
+		{"noise", `{"action":"evaluate","score":4}`}, {"sanitation", `{"action":"resolve"}`},
 	} {
 		if code, b, _ := evPost(t, fmt.Sprintf("%s/api/v1/events/%v/transitions", hs.URL, ids[s.cat]), s.body); code != 200 {
 			t.Fatalf("%s %s: %d %v", s.cat, s.body, code, b)
@@ -94,6 +96,24 @@ func TestKPI(t *testing.T) {
 	code, k = call(t, "GET", hs.URL+"/api/v1/kpi?region=500103001001002&window=30d", "")
 	if code != 200 || fig("window", "all", "")["reported"].(float64) != 2 || k["window_days"].(float64) != 30 {
 		t.Errorf("grid 002: %d %v", code, k)
+	}
+	// Jurisdiction: a street's commander gets its street by default and
+	// the grids inside it; another street's commander gets its own
+	// (nothing here) and 404 for this one.
+	_, streetTok := evUser(t, db, wangge.RoleCommander, "500103001", nil)
+	_, otherTok := evUser(t, db, wangge.RoleCommander, "500103002", nil)
+	if code, k = evGet(t, hs.URL+"/api/v1/kpi?region=500103001001002", streetTok); code != 200 || fig("window", "all", "")["reported"].(float64) != 2 {
+		t.Errorf("street commander, grid 002: %d %v", code, k)
+	}
+	if code, k = evGet(t, hs.URL+"/api/v1/kpi", streetTok); code != 200 || k["region"] != "500103001" || fig("window", "all", "")["reported"].(float64) != 6 {
+		t.Errorf("street commander, default region: %d %v", code, k)
+	}
+	if code, k = evGet(t, hs.URL+"/api/v1/kpi", otherTok); code != 200 || k["region"] != "500103002" || fig("window", "all", "")["reported"].(float64) != 0 {
+		t.Errorf("other street's commander, default region: %d %v", code, k)
+	}
+	for _, q := range []string{"?region=500103001", "?region=500103001001002", "?region=500103"} {
+		code, b := evGet(t, hs.URL+"/api/v1/kpi"+q, otherTok)
+		wantAnswer(t, code, 404, b)
 	}
 	for _, q := range []string{"?region=abc", "?window=0d", "?window=7", "?window=400d"} {
 		code, b := call(t, "GET", hs.URL+"/api/v1/kpi"+q, "")

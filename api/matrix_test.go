@@ -22,12 +22,10 @@ import (
 type example struct {
 	method, path, body, form string
 	list                     bool                // outside: 200 with nothing of 500103
-	inside                   map[wangge.Role]int // role → expected status inside, overriding "passes"
+	inside                   map[wangge.Role]int // role → expected status inside; default: through policy and scope (passed)
 	skipOutside              bool                // the target is the caller itself (session)
 	fresh                    bool                // spends its credential: each call gets a new one
 }
-
-const passes = 0 // any status that went through policy and scope: 2xx, 409, 412, 422
 
 func (c *city) examples() map[string]example {
 	ev, plan := c.id(c.eventID), c.id(c.planID)
@@ -61,6 +59,12 @@ func (c *city) examples() map[string]example {
 		"GET /api/v1/stats":                        {method: "GET", path: "/api/v1/stats?level=grid&metric=households", list: true},
 		"GET /api/v1/search":                       {method: "GET", path: "/api/v1/search?q=" + url.QueryEscape("测试"), list: true},
 		"GET /api/v1/collections":                  {method: "GET", path: "/api/v1/collections", list: true},
+		"GET /api/v1":                              {method: "GET", path: "/api/v1", list: true},
+		"GET /api/v1/conformance":                  {method: "GET", path: "/api/v1/conformance", list: true},
+		"GET /api/v1/api":                          {method: "GET", path: "/api/v1/api", list: true},
+		"GET /metrics":                             {method: "GET", path: "/metrics", list: true},
+		"GET /debug/pprof/":                        {method: "GET", path: "/debug/pprof/", list: true},
+		"GET /debug/pprof/:profile":                {method: "GET", path: "/debug/pprof/goroutine?debug=1", list: true},
 		"GET /api/v1/collections/:layer":           {method: "GET", path: "/api/v1/collections/grids", list: true},
 		"GET /api/v1/collections/:layer/items":     {method: "GET", path: "/api/v1/collections/buildings/items", list: true},
 		"GET /api/v1/collections/:layer/items/:id": {method: "GET", path: "/api/v1/collections/grids/items/500103001001001"},
@@ -91,7 +95,7 @@ func (c *city) examples() map[string]example {
 		"POST /open311/v2/:doc":          {method: "POST", path: "/open311/v2/requests.json", form: "service_code=noise&lat=29.5513&long=106.5613&description=" + url.QueryEscape("噪音扰民")},
 		"GET /open311/v2/services/:code": {method: "GET", path: "/open311/v2/services/noise.json", list: true},
 		"GET /open311/v2/requests/:id":   {method: "GET", path: "/open311/v2/requests/" + ev + ".json"},
-		"GET /open311/v2/tokens/:token":  {method: "GET", path: "/open311/v2/tokens/" + ev + ".json"},
+		"GET /open311/v2/tokens/:token":  {method: "GET", path: "/open311/v2/tokens/ev-" + ev + ".json"},
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +23,11 @@ type CategoryLister interface {
 
 // Open311 is the GeoReport v2 gateway for citizen apps and the 12345
 // hotline: services are our event categories, requests our events.
+// Submissions come from gateway principals: a gateway's token as bearer or
+// as GeoReport's api_key form field (authorize reads both).
 type Open311 struct {
 	Events     *Events
 	Categories CategoryLister
-	Keys       []string // accepted api_keys; empty: submissions are refused (reads stay open)
 }
 
 func (s *Server) routeOpen311(d *Open311) {
@@ -178,7 +178,7 @@ func (h *open311Handlers) list(c *gin.Context, format string, f postgis.EventQue
 		h.fail(c, format, err)
 		return
 	}
-	es, err := h.d.Events.Store.Events(c.Request.Context(), f)
+	es, err := h.d.Events.Store.Events(c.Request.Context(), scope(c), f)
 	if err != nil {
 		h.fail(c, format, err)
 		return
@@ -197,7 +197,7 @@ func (h *open311Handlers) request(c *gin.Context) {
 		h.fail(c, format, err)
 		return
 	}
-	e, err := h.d.Events.Store.Event(c.Request.Context(), id)
+	e, err := h.d.Events.Store.Event(c.Request.Context(), scope(c), id)
 	if err != nil {
 		h.fail(c, format, err)
 		return
@@ -224,7 +224,7 @@ func (h *open311Handlers) token(c *gin.Context) {
 		h.fail(c, format, fmt.Errorf("no token %q: %w", tok, wangge.ErrNotFound))
 		return
 	}
-	if _, err := h.d.Events.Store.Event(c.Request.Context(), id); err != nil {
+	if _, err := h.d.Events.Store.Event(c.Request.Context(), scope(c), id); err != nil {
 		h.fail(c, format, err)
 		return
 	}
@@ -249,17 +249,8 @@ func (h *open311Handlers) post(c *gin.Context) {
 		h.fail(c, format, err)
 		return
 	}
-	form := c.Request.PostForm
-	key := form.Get("api_key")
-	if len(h.d.Keys) == 0 {
-		h.fail(c, format, fmt.Errorf("this server takes no Open311 submissions: no api_key is configured (-open311-keys): %w", wangge.ErrForbidden))
-		return
-	}
-	if !slices.Contains(h.d.Keys, key) {
-		h.fail(c, format, fmt.Errorf("api_key missing or not accepted: %w", wangge.ErrForbidden))
-		return
-	}
-	in, err := o311Intake(form.Get)
+	// The api_key (a gateway token) was checked by authorize, like a bearer.
+	in, err := o311Intake(c.Request.PostForm.Get)
 	if err != nil {
 		h.fail(c, format, err)
 		return
@@ -277,7 +268,7 @@ func (h *open311Handlers) post(c *gin.Context) {
 	if in.description == "" {
 		in.description = cat.NameZh
 	}
-	e, created, err := h.ev.record(c.Request.Context(), in, "")
+	e, created, err := h.ev.record(c, in, "")
 	if err != nil {
 		h.fail(c, format, err)
 		return

@@ -18,25 +18,49 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/geo"
 	"github.com/wangge/wangge/postgis"
 )
 
-func o311Server(t *testing.T) (*httptest.Server, *postgis.DB) {
+// o311Server serves the gateway twice over one handler: hs as a city-wide
+// gateway app holding a token (sent as bearer), raw with no credential
+// but what a request carries (api_key, as GeoReport clients send it).
+func o311Server(t *testing.T) (hs, raw *httptest.Server, db *postgis.DB, gateway string) {
 	t.Helper()
-	db, _ := evCity(t)
+	db, _ = evCity(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ev := &Events{Store: db, Locate: db}
-	hs := httptest.NewServer(New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16, Events: ev,
-		Open311: &Open311{Events: ev, Categories: db, Keys: []string{"citizen-app-key"}}}).Handler())
-	t.Cleanup(hs.Close)
-	return hs, db
+	h := New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16, Events: ev, Access: testAccess(t, db),
+		Open311: &Open311{Events: ev, Categories: db}}).Handler()
+	_, gateway = evUser(t, db, wangge.RoleGateway, "", nil)
+	hs = httptest.NewServer(evAs(h, gateway))
+	raw = httptest.NewServer(h)
+	t.Cleanup(func() { hs.Close(); raw.Close() })
+	return hs, raw, db, gateway
 }
 
 // o311Get decodes a JSON answer as an Open311 client would: generically.
 func o311Get(t *testing.T, u string) (int, any) {
 	t.Helper()
 	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var v any
+	if err := json.NewDecoder(res.Body).Decode(&v); err != nil {
+		t.Fatalf("GET %s: not JSON: %v", u, err)
+	}
+	return res.StatusCode, v
+}
+
+// o311GetAs is o311Get as tok.
+func o311GetAs(t *testing.T, u, tok string) (int, any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +109,9 @@ func kinds(m map[string]any) map[string]string {
 }
 
 func TestOpen311Client(t *testing.T) {
-	hs, db := o311Server(t)
+	hs, raw, db, gw := o311Server(t)
 	base := hs.URL + "/open311/v2/"
+	rawBase := raw.URL + "/open311/v2/"
 
 	code, v := o311Get(t, base+"discovery.json")
 	d := v.(map[string]any)
@@ -114,10 +139,11 @@ func TestOpen311Client(t *testing.T) {
 
 	// A citizen reports a broken street light from a phone map (GCJ-02).
 	glon, glat := geo.FromWGS84(geo.GCJ02, 106.565, 29.555)
-	form := url.Values{"api_key": {"citizen-app-key"}, "service_code": {"street_light"}, "lat": {fmt.Sprint(glat)},
+	// The app's gateway token travels as GeoReport's api_key.
+	form := url.Values{"api_key": {gw}, "service_code": {"street_light"}, "lat": {fmt.Sprint(glat)},
 		"long": {fmt.Sprint(glon)}, "crs": {"gcj02"}, "description": {"路灯不亮"}, "first_name": {"李"}, "last_name": {"四"},
 		"email": {"li@example.com"}}
-	code, v = o311Post(t, base+"requests.json", form)
+	code, v = o311Post(t, rawBase+"requests.json", form)
 	if code != 201 {
 		t.Fatalf("POST requests: %d %v", code, v)
 	}
@@ -188,16 +214,14 @@ func TestOpen311Client(t *testing.T) {
 		form url.Values
 		want int
 	}{
-		{"no api_key", url.Values{"service_code": {"noise"}, "lat": {"29.555"}, "long": {"106.565"}}, 403},
-		{"wrong api_key", url.Values{"api_key": {"x"}, "service_code": {"noise"}, "lat": {"29.555"}, "long": {"106.565"}}, 403},
-		{"unknown service", url.Values{"api_key": {"citizen-app-key"}, "service_code": {"ufo"}, "lat": {"29.555"}, "long": {"106.565"}}, 400},
-		{"address only", url.Values{"api_key": {"citizen-app-key"}, "service_code": {"noise"}, "address_string": {"解放碑"}}, 400},
-		{"outside the city", url.Values{"api_key": {"citizen-app-key"}, "service_code": {"noise"}, "lat": {"39.9"}, "long": {"116.4"}}, 400},
-		{"html", url.Values{"api_key": {"citizen-app-key"}, "service_code": {"noise"}, "lat": {"29.555"}, "long": {"106.565"}, "description": {"<a href=x>y</a>"}}, 400},
-		{"bad crs", url.Values{"api_key": {"citizen-app-key"}, "service_code": {"noise"}, "lat": {"29.555"}, "long": {"106.565"}, "crs": {"utm"}}, 400},
+		{"unknown service", url.Values{"api_key": {gw}, "service_code": {"ufo"}, "lat": {"29.555"}, "long": {"106.565"}}, 400},
+		{"address only", url.Values{"api_key": {gw}, "service_code": {"noise"}, "address_string": {"解放碑"}}, 400},
+		{"outside the city", url.Values{"api_key": {gw}, "service_code": {"noise"}, "lat": {"39.9"}, "long": {"116.4"}}, 400},
+		{"html", url.Values{"api_key": {gw}, "service_code": {"noise"}, "lat": {"29.555"}, "long": {"106.565"}, "description": {"<a href=x>y</a>"}}, 400},
+		{"bad crs", url.Values{"api_key": {gw}, "service_code": {"noise"}, "lat": {"29.555"}, "long": {"106.565"}, "crs": {"utm"}}, 400},
 	}
 	for _, b := range bad {
-		code, v := o311Post(t, base+"requests.json", b.form)
+		code, v := o311Post(t, rawBase+"requests.json", b.form)
 		errs, ok := v.([]any)
 		if code != b.want || !ok || len(errs) != 1 {
 			t.Errorf("%s: %d %v", b.name, code, v)
@@ -207,17 +231,42 @@ func TestOpen311Client(t *testing.T) {
 			t.Errorf("%s: error fields (-want +got)\n%s", b.name, diff)
 		}
 	}
-	// A server with no api_key configured refuses every submission, and
-	// says why, rather than trusting any key.
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ev := &Events{Store: db, Locate: db}
-	closed := httptest.NewServer(New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16, Events: ev,
-		Open311: &Open311{Events: ev, Categories: db}}).Handler())
-	defer closed.Close()
-	code, v = o311Post(t, closed.URL+"/open311/v2/requests.json", url.Values{"api_key": {"anything"}, "service_code": {"noise"},
-		"lat": {"29.555"}, "long": {"106.565"}})
-	if errs, _ := v.([]any); code != 403 || len(errs) != 1 || !strings.Contains(fmt.Sprint(errs[0]), "no api_key is configured") {
-		t.Errorf("submission to a server without keys: %d %v", code, v)
+	// No key, a malformed or unknown one: 401; a key of a role that may
+	// not submit (a viewer): 403; a gateway of another street submitting
+	// here: 404 with the reason.
+	_, viewer := evUser(t, db, wangge.RoleViewer, "", nil)
+	_, otherGw := evUser(t, db, wangge.RoleGateway, "500103002", nil)
+	point := url.Values{"service_code": {"noise"}, "lat": {"29.555"}, "long": {"106.565"}}
+	for _, k := range []struct {
+		key  string
+		want int
+	}{{"", 401}, {"x", 401}, {"wg_" + strings.Repeat("a", 40), 401}, {viewer, 403}, {otherGw, 404}} {
+		f := url.Values{"api_key": {k.key}}
+		for n, v := range point {
+			f[n] = v
+		}
+		res, err := http.PostForm(rawBase+"requests.json", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != k.want || (k.want == 404 && !strings.Contains(string(body), "outside your jurisdiction")) {
+			t.Errorf("api_key %.12q: %d %s; want %d", k.key, res.StatusCode, body, k.want)
+		}
+	}
+	// Reads are the gateway's jurisdiction: the other street's gateway
+	// sees none of this street's requests.
+	for _, u := range []string{"requests/" + id + ".json", "tokens/ev-" + id + ".json"} {
+		if code, _ := evGet(t, base+u, otherGw); code != 404 {
+			t.Errorf("other street's gateway read %s: %d", u, code)
+		}
+	}
+	if code, v := o311GetAs(t, base+"requests.json", otherGw); code != 200 || len(v.([]any)) != 0 {
+		t.Errorf("other street's gateway listed %d %v", code, v)
+	}
+	if code, v := o311GetAs(t, base+"requests.json", gw); code != 200 || len(v.([]any)) != 1 {
+		t.Errorf("city gateway listed %d %v", code, v)
 	}
 	var after int
 	_ = db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&after)

@@ -13,14 +13,16 @@ import (
 	"github.com/wangge/wangge/postgis"
 )
 
-// PlanStore previews, applies and records grid edits (postgis.DB).
+// PlanStore previews, applies and records grid edits (postgis.DB). Every
+// method takes the caller's scope and filters in SQL; drafter, approver
+// and reverter are the caller's principal, never a name from the body.
 type PlanStore interface {
-	CreatePlan(ctx context.Context, req postgis.PlanRequest, rules postgis.PlanRules) (postgis.PlanPreview, error)
-	Plan(ctx context.Context, id int64) (postgis.PlanPreview, error)
-	ApplyPlan(ctx context.Context, id int64, by string, rules postgis.PlanRules) (postgis.PlanPreview, error)
-	GridHistory(ctx context.Context, code string) ([]postgis.GridVersion, error)
-	GridNeighbours(ctx context.Context, code string) ([]postgis.GridNeighbour, error)
-	RevertGrid(ctx context.Context, code string, version int, by, reason string, rules postgis.PlanRules) (postgis.PlanPreview, error)
+	CreatePlan(ctx context.Context, scope wangge.Scope, req postgis.PlanRequest, rules postgis.PlanRules) (postgis.PlanPreview, error)
+	Plan(ctx context.Context, scope wangge.Scope, id int64) (postgis.PlanPreview, error)
+	ApplyPlan(ctx context.Context, scope wangge.Scope, id int64, by wangge.Principal, rules postgis.PlanRules) (postgis.PlanPreview, error)
+	GridHistory(ctx context.Context, scope wangge.Scope, code string) ([]postgis.GridVersion, error)
+	GridNeighbours(ctx context.Context, scope wangge.Scope, code string) ([]postgis.GridNeighbour, error)
+	RevertGrid(ctx context.Context, scope wangge.Scope, code string, version int, by wangge.Principal, reason string, rules postgis.PlanRules) (postgis.PlanPreview, error)
 }
 
 // Plans is what the grid-edit routes need.
@@ -55,16 +57,17 @@ func (h *planHandlers) create(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	req, err := b.request()
+	req, err := b.request(principal(c))
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
-	p, err := h.d.Store.CreatePlan(c.Request.Context(), req, h.d.Rules)
+	p, err := h.d.Store.CreatePlan(c.Request.Context(), scope(c), req, h.d.Rules)
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
+	setTarget(c, "plan "+strconv.FormatInt(p.PlanID, 10)+" (community "+p.Community+")")
 	c.Header("Location", "/api/v1/plans/"+strconv.FormatInt(p.PlanID, 10))
 	c.JSON(http.StatusCreated, p)
 }
@@ -76,7 +79,7 @@ func (h *planHandlers) get(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	p, err := h.d.Store.Plan(c.Request.Context(), id)
+	p, err := h.d.Store.Plan(c.Request.Context(), scope(c), id)
 	if err != nil {
 		fail(c, h.log, err)
 		return
@@ -84,8 +87,9 @@ func (h *planHandlers) get(c *gin.Context) {
 	c.JSON(http.StatusOK, p)
 }
 
-// apply: POST /api/v1/plans/{id}/apply. 200 with what was done; 412 with
-// the grids that changed since the preview.
+// apply: POST /api/v1/plans/{id}/apply. 200 with what was done; 403 when
+// the four-eyes rule refuses the caller; 412 with the grids that changed
+// since the preview.
 func (h *planHandlers) apply(c *gin.Context) {
 	id, err := planID(c)
 	if err != nil {
@@ -99,11 +103,7 @@ func (h *planHandlers) apply(c *gin.Context) {
 			return
 		}
 	}
-	if err := checkBy(b.By, true); err != nil {
-		fail(c, h.log, err)
-		return
-	}
-	p, err := h.d.Store.ApplyPlan(c.Request.Context(), id, b.By, h.d.Rules)
+	p, err := h.d.Store.ApplyPlan(c.Request.Context(), scope(c), id, principal(c), h.d.Rules)
 	if err != nil {
 		fail(c, h.log, err)
 		return
@@ -118,7 +118,7 @@ func (h *planHandlers) history(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	vs, err := h.d.Store.GridHistory(c.Request.Context(), code)
+	vs, err := h.d.Store.GridHistory(c.Request.Context(), scope(c), code)
 	if err != nil {
 		fail(c, h.log, err)
 		return
@@ -134,7 +134,7 @@ func (h *planHandlers) neighbours(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	ns, err := h.d.Store.GridNeighbours(c.Request.Context(), code)
+	ns, err := h.d.Store.GridNeighbours(c.Request.Context(), scope(c), code)
 	if err != nil {
 		fail(c, h.log, err)
 		return
@@ -142,8 +142,9 @@ func (h *planHandlers) neighbours(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"code": code, "neighbours": ns})
 }
 
-// revert: POST /api/v1/grids/{code}/revert {version, by, reason}: the
-// grid gets the parcels of that version back, as a new applied plan.
+// revert: POST /api/v1/grids/{code}/revert {version, reason}: the grid
+// gets the parcels of that version back, as a new plan the calling
+// approver drafts and applies at once.
 func (h *planHandlers) revert(c *gin.Context) {
 	code, err := gridParam(c)
 	if err != nil {
@@ -159,11 +160,12 @@ func (h *planHandlers) revert(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	p, err := h.d.Store.RevertGrid(c.Request.Context(), code, b.Version, b.By, b.Reason, h.d.Rules)
+	p, err := h.d.Store.RevertGrid(c.Request.Context(), scope(c), code, b.Version, principal(c), b.Reason, h.d.Rules)
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
+	setTarget(c, "grid "+code+" (plan "+strconv.FormatInt(p.PlanID, 10)+")")
 	c.JSON(http.StatusOK, p)
 }
 

@@ -15,32 +15,39 @@ import (
 type planBody struct {
 	Operations []geo.GridOp `json:"operations"`
 	Reason     string       `json:"reason"`
-	By         string       `json:"by"`  // who plans it (until identities land)
+	By         ignoredBy    `json:"by"`
 	CRS        string       `json:"crs"` // of the lines: wgs84 (default), gcj02, bd09
 }
 
 type applyBody struct {
-	By string `json:"by"` // who applies it; "": the planner
+	By ignoredBy `json:"by"`
 }
 
 type revertBody struct {
-	Version int    `json:"version"`
-	By      string `json:"by"`
-	Reason  string `json:"reason"`
+	Version int       `json:"version"`
+	By      ignoredBy `json:"by"`
+	Reason  string    `json:"reason"`
 }
+
+// ignoredBy is the "by" older clients (and the wall before accounts) send
+// with a plan, an apply or a revert. It is accepted, so they keep working,
+// and never read: who drafts, applies or reverts is the credential's user
+// (principal(c).Actor()). Being of its own type, no handler can take it
+// for a name by mistake.
+type ignoredBy struct{}
+
+func (*ignoredBy) UnmarshalJSON([]byte) error { return nil }
 
 const maxOps = 100
 
-// request checks the fields the data layer does not (who, why, how many)
-// and converts drawn lines to WGS-84. The operations' own shape is
-// checked by geo.CheckOps, whose refusals answer 422.
-func (b planBody) request() (postgis.PlanRequest, error) {
-	req := postgis.PlanRequest{Ops: b.Operations, Reason: b.Reason, By: b.By}
+// request checks the fields the data layer does not (why, how many) and
+// converts drawn lines to WGS-84; by is the drafter, the caller. The
+// operations' own shape is checked by geo.CheckOps, whose refusals answer
+// 422.
+func (b planBody) request(by wangge.Principal) (postgis.PlanRequest, error) {
+	req := postgis.PlanRequest{Ops: b.Operations, Reason: b.Reason, By: by}
 	if len(b.Operations) > maxOps {
 		return req, wangge.Invalid("operations", "at most %d operations in a plan, got %d", maxOps, len(b.Operations))
-	}
-	if err := checkBy(b.By, false); err != nil {
-		return req, err
 	}
 	if err := wangge.CheckText("reason", b.Reason, 0, 500); err != nil {
 		return req, err
@@ -70,22 +77,9 @@ func toWGS84[L ~[]orb.Point](crs geo.CRS, l L) L {
 	return out
 }
 
-func checkBy(by string, optional bool) error {
-	if by == "" && optional {
-		return nil
-	}
-	if by == "" {
-		return wangge.Invalid("by", "by (who makes the plan) is required")
-	}
-	return wangge.CheckText("by", by, 1, 100)
-}
-
 func (b revertBody) check() error {
 	if b.Version < 1 {
 		return wangge.Invalid("version", "version (≥ 1) is required")
-	}
-	if err := checkBy(b.By, false); err != nil {
-		return err
 	}
 	return wangge.CheckText("reason", b.Reason, 0, 500)
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/data"
 	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/postgis/pgtest"
@@ -24,6 +26,10 @@ type planEnv struct {
 	base      string
 	loc       *postgis.Locator
 	community string
+	// Four eyes: the planner of the community's street drafts, the
+	// approver of its district (the street's parent) applies.
+	planner, approver         string // tokens
+	plannerName, approverName string
 }
 
 // planServer seeds the core district and serves the plan routes, with a
@@ -41,14 +47,29 @@ func planServer(t *testing.T) *planEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); loc.Wait() })
-	hs := httptest.NewServer(New(Deps{Log: log, Health: db, MaxBodyBytes: 8 << 20, Plans: &Plans{Store: db}}).Handler())
+	hs := httptest.NewServer(New(Deps{Log: log, Health: db, MaxBodyBytes: 8 << 20, Plans: &Plans{Store: db},
+		Access: testAccess(t, db)}).Handler())
 	t.Cleanup(hs.Close)
 	e := &planEnv{db: db, base: hs.URL + "/api/v1", loc: loc}
 	if err := db.Pool.QueryRow(ctx, `SELECT community_code FROM grids GROUP BY 1 HAVING count(*) >= 4
 		ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&e.community); err != nil {
 		t.Fatal(err)
 	}
+	e.planner = testToken(t, db, wangge.RolePlanner, e.community[:9], nil)
+	e.approver = testToken(t, db, wangge.RoleApprover, e.community[:6], nil)
+	e.plannerName, e.approverName = e.whoami(t, e.planner), e.whoami(t, e.approver)
 	return e
+}
+
+// whoami is the name of a token's user, as GET /session tells it.
+func (e *planEnv) whoami(t *testing.T, tok string) string {
+	t.Helper()
+	code, body := callTok(t, tok, "GET", e.base+"/session", "")
+	name, _ := body["name"].(string)
+	if code != 200 || name == "" {
+		t.Fatalf("session: %d %v", code, body)
+	}
+	return name
 }
 
 func (e *planEnv) scalar(t *testing.T, dst any, q string, args ...any) {
@@ -86,7 +107,7 @@ func (e *planEnv) draft(t *testing.T, skip ...string) (id float64, parcel int64,
 		if strings.Contains(strings.Join(skip, ","), c.from) || strings.Contains(strings.Join(skip, ","), c.to) {
 			continue
 		}
-		code, body := call(t, "POST", e.base+"/plans", reassignBody(c.id, c.to))
+		code, body := callTok(t, e.planner, "POST", e.base+"/plans", reassignBody(c.id, c.to))
 		if code == 201 {
 			return body["plan_id"].(float64), c.id, c.from, c.to
 		}
@@ -108,12 +129,13 @@ func TestPlansHTTP(t *testing.T) {
 	if got, _ := e.loc.Locate(pt[0], pt[1]); got.Grid.Code != from {
 		t.Fatalf("before apply the parcel locates to %q, want %s", got.Grid.Code, from)
 	}
-	code, got := call(t, "GET", fmt.Sprintf("%s/plans/%v", e.base, id), "")
-	if code != 200 || got["status"] != "draft" {
+	code, got := callTok(t, e.planner, "GET", fmt.Sprintf("%s/plans/%v", e.base, id), "")
+	if code != 200 || got["status"] != "draft" || got["by"] != e.plannerName {
 		t.Fatalf("GET plan: %d %v", code, got)
 	}
-	code, applied := call(t, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, id), `{"by":"chief"}`)
-	if code != 200 || applied["status"] != "applied" {
+	// A body's by is no one's word: the applier is the credential's user.
+	code, applied := callTok(t, e.approver, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, id), `{"by":"chief"}`)
+	if code != 200 || applied["status"] != "applied" || applied["applied_by"] != e.approverName || applied["by"] != e.plannerName {
 		t.Fatalf("apply: %d %v", code, applied)
 	}
 	for _, g := range applied["grids"].([]any) {
@@ -145,42 +167,47 @@ func TestPlansHTTP(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if code, b := call(t, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, id), ""); code != 409 {
+	if code, b := callTok(t, e.approver, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, id), ""); code != 409 {
 		t.Errorf("second apply: %d %v, want 409", code, b)
 	}
 
 	// Two drafts on the same grid: the second to apply is stale.
 	a, _, _, ato := e.draft(t, from, to)
 	var b float64
-	code, mb := call(t, "POST", e.base+"/plans", fmt.Sprintf(`{"by":"other","operations":[{"op":"split","grid":"%s","line":%s}]}`,
+	code, mb := callTok(t, e.planner, "POST", e.base+"/plans", fmt.Sprintf(`{"by":"other","operations":[{"op":"split","grid":"%s","line":%s}]}`,
 		ato, lineAcross(t, e, ato)))
-	if code != 201 {
+	if code != 201 || mb["by"] != e.plannerName {
 		t.Fatalf("split plan: %d %v", code, mb)
 	}
 	b = mb["plan_id"].(float64)
-	if code, body := call(t, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, a), ""); code != 200 {
+	if code, body := callTok(t, e.approver, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, a), ""); code != 200 {
 		t.Fatalf("apply: %d %v", code, body)
 	}
-	code, stale := call(t, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, b), "")
+	code, stale := callTok(t, e.approver, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, b), "")
 	changed, _ := stale["changed"].([]any)
 	if code != 412 || len(changed) != 1 || changed[0].(map[string]any)["code"] != ato {
 		t.Errorf("stale apply: %d %v, want 412 naming %s", code, stale, ato)
 	}
 
-	// History and revert.
-	code, hist := call(t, "GET", e.base+"/grids/"+to+"/history", "")
+	// History and revert: the versions name the applier (changed_by)
+	// and the drafter (planned_by), never a name from a body.
+	code, hist := callTok(t, e.planner, "GET", e.base+"/grids/"+to+"/history", "")
 	vs, _ := hist["versions"].([]any)
-	byChief := false
+	byBoth := false
 	for _, v := range vs {
-		byChief = byChief || v.(map[string]any)["changed_by"] == "chief"
+		v := v.(map[string]any)
+		byBoth = byBoth || v["changed_by"] == e.approverName && v["planned_by"] == e.plannerName
+		if v["changed_by"] == "chief" {
+			t.Errorf("history trusts a body's by: %v", v)
+		}
 	}
-	if code != 200 || len(vs) < 2 || !byChief || vs[0].(map[string]any)["current"] != true {
+	if code != 200 || len(vs) < 2 || !byBoth || vs[0].(map[string]any)["current"] != true {
 		t.Fatalf("history: %d %v", code, hist)
 	}
 	var version int
 	e.scalar(t, &version, `SELECT version FROM grids WHERE code = $1`, to)
-	code, rv := call(t, "POST", e.base+"/grids/"+to+"/revert", `{"version":1,"by":"chief","reason":"undo"}`)
-	if code != 200 || rv["status"] != "applied" {
+	code, rv := callTok(t, e.approver, "POST", e.base+"/grids/"+to+"/revert", `{"version":1,"by":"chief","reason":"undo"}`)
+	if code != 200 || rv["status"] != "applied" || rv["applied_by"] != e.approverName || rv["by"] != e.approverName {
 		t.Fatalf("revert: %d %v", code, rv)
 	}
 	var owner string
@@ -204,7 +231,10 @@ func TestPlansRefused(t *testing.T) {
 	e := planServer(t)
 	var foreign, island int64
 	var a, b, far1, far2 string
-	e.scalar(t, &foreign, `SELECT id FROM parcels WHERE community_code <> $1 ORDER BY id LIMIT 1`, e.community)
+	// A parcel of another community of the planner's street; one outside
+	// the street is unknown to the planner (TestPlanRefused in postgis).
+	e.scalar(t, &foreign, `SELECT id FROM parcels WHERE community_code <> $1 AND community_code LIKE $2 ORDER BY id LIMIT 1`,
+		e.community, e.community[:9]+"%")
 	e.scalar(t, &a, `SELECT min(code) FROM grids WHERE community_code = $1`, e.community)
 	// Two grids of the community that do not touch, and a parcel of the
 	// first: given to the second it would be an exclave.
@@ -236,16 +266,18 @@ func TestPlansRefused(t *testing.T) {
 		{"unknown op", fmt.Sprintf(`{"by":"p","operations":[{"op":"paint","grid":"%s"}]}`, a), 422, "unknown op"},
 		{"malformed", `{"by":"p","operations":[`, 400, "malformed JSON"},
 		{"unknown field", `{"by":"p","operations":[],"colour":"red"}`, 400, "unknown field"},
-		{"no planner", reassignBody(island, far2)[len(`{"by":"planner",`)-1:], 400, "by"},
+		// by is the credential's, not the body's: a plan without one is
+		// judged on its operations alone.
+		{"no by", reassignBody(island, far2)[len(`{"by":"planner",`)-1:], 422, "would be split in 2 pieces near "},
 		{"bad crs", `{"by":"p","crs":"mars","operations":[]}`, 400, "crs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := tt.body
-			if tt.name == "no planner" {
+			if tt.name == "no by" {
 				body = "{" + body[1:]
 			}
-			code, got := call(t, "POST", e.base+"/plans", body)
+			code, got := callTok(t, e.planner, "POST", e.base+"/plans", body)
 			msg, _ := got["error"].(string)
 			if code != tt.status || !strings.Contains(msg, tt.want) {
 				t.Fatalf("%d %v, want %d with %q", code, got, tt.status, tt.want)
@@ -275,7 +307,11 @@ func TestPlansRefused(t *testing.T) {
 		{"POST", "/grids/" + a + "/revert", `{"by":"p","version":7}`, 404},
 		{"POST", "/grids/" + a + "/revert", `{"by":"p","version":1}`, 409},
 	} {
-		if code, got := call(t, c.method, e.base+c.path, c.body); code != c.status {
+		tok := e.approver
+		if c.method == "GET" {
+			tok = e.planner
+		}
+		if code, got := callTok(t, tok, c.method, e.base+c.path, c.body); code != c.status {
 			t.Errorf("%s %s: %d %v, want %d", c.method, c.path, code, got, c.status)
 		}
 	}
@@ -287,7 +323,7 @@ func TestPlansConcurrentApplyHTTP(t *testing.T) {
 	e := planServer(t)
 	for round := 0; round < 3; round++ {
 		a, _, _, to := e.draft(t)
-		code, mb := call(t, "POST", e.base+"/plans", fmt.Sprintf(`{"by":"other","operations":[{"op":"split","grid":"%s","line":%s}]}`,
+		code, mb := callTok(t, e.planner, "POST", e.base+"/plans", fmt.Sprintf(`{"by":"other","operations":[{"op":"split","grid":"%s","line":%s}]}`,
 			to, lineAcross(t, e, to)))
 		if code != 201 {
 			t.Fatalf("split plan: %d %v", code, mb)
@@ -299,7 +335,7 @@ func TestPlansConcurrentApplyHTTP(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				code, _ := call(t, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, id), "")
+				code, _ := callTok(t, e.approver, "POST", fmt.Sprintf("%s/plans/%v/apply", e.base, id), "")
 				codes <- code
 			}()
 		}
@@ -318,8 +354,9 @@ func TestPlansConcurrentApplyHTTP(t *testing.T) {
 func TestGridNeighboursHTTP(t *testing.T) {
 	db, _ := pgtest.New(t)
 	pgtest.LoadSmallCity(t, db)
-	hs := httptest.NewServer(New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Health: db,
-		MaxBodyBytes: 1 << 20, Plans: &Plans{Store: db}}).Handler())
+	hs := httptest.NewServer(bearerHandler(New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Health: db,
+		MaxBodyBytes: 1 << 20, Plans: &Plans{Store: db}, Access: testAccess(t, db)}).Handler(),
+		testToken(t, db, wangge.RolePlanner, "500103001", nil)))
 	t.Cleanup(hs.Close)
 	base := hs.URL + "/api/v1/grids/"
 	code, body := call(t, "GET", base+"500103001001002/neighbours", "")
@@ -337,5 +374,19 @@ func TestGridNeighboursHTTP(t *testing.T) {
 	}{{"5001/neighbours", 400}, {"50010300100100x/neighbours", 400}, {"500103001001999/neighbours", 404}} {
 		code, body := call(t, "GET", base+c.path, "")
 		wantAnswer(t, code, c.status, body)
+	}
+	// Outside the caller's jurisdiction the grid is unknown; without a
+	// credential nothing answers.
+	code, body = callTok(t, testToken(t, db, wangge.RolePlanner, "500104001", nil), "GET", base+"500103001001002/neighbours", "")
+	wantAnswer(t, code, 404, body)
+	req, _ := http.NewRequest("GET", base+"500103001001002/neighbours", nil)
+	req.Header.Set("Authorization", "Bearer not-a-token")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 401 {
+		t.Errorf("a bad token: %d, want 401", res.StatusCode)
 	}
 }

@@ -14,25 +14,27 @@ import (
 	"github.com/wangge/wangge/postgis"
 )
 
-// NearestIndex is the in-memory H3 engine (geo.Index, postgis.Live).
+// NearestIndex is the in-memory H3 engine (postgis.Live), limited to the
+// responders at home inside the scope.
 type NearestIndex interface {
-	Nearest(q geo.Query) ([]geo.Match, geo.Search, error)
+	Nearest(scope wangge.Scope, q geo.Query) ([]geo.Match, geo.Search, error)
 }
 
 // NearestSQL is the exact PostGIS baseline, served with ?engine=postgis.
 type NearestSQL interface {
-	NearestExact(ctx context.Context, q geo.Query) ([]geo.Match, error)
+	NearestExact(ctx context.Context, scope wangge.Scope, q geo.Query) ([]geo.Match, error)
 }
 
-// EventPlaces finds where an event is.
+// EventPlaces finds where an event inside the scope is.
 type EventPlaces interface {
-	EventPlace(ctx context.Context, id int64) (postgis.Place, error)
+	EventPlace(ctx context.Context, scope wangge.Scope, id int64) (postgis.Place, error)
 }
 
-// UnitReports records unit positions and statuses (postgis.Live).
+// UnitReports records unit positions and statuses (postgis.Live), for
+// units at home inside the scope (and events inside it).
 type UnitReports interface {
-	MoveUnit(ctx context.Context, id int64, lon, lat float64, status geo.Status, at time.Time) (geo.Responder, error)
-	SetUnitStatus(ctx context.Context, s postgis.StatusChange) (geo.Responder, error)
+	MoveUnit(ctx context.Context, scope wangge.Scope, id int64, lon, lat float64, status geo.Status, at time.Time) (geo.Responder, error)
+	SetUnitStatus(ctx context.Context, scope wangge.Scope, s postgis.StatusChange) (geo.Responder, error)
 }
 
 // Responders is what the responder routes need.
@@ -81,7 +83,7 @@ func (h *responderHandlers) eventResponders(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	place, err := h.d.Events.EventPlace(c.Request.Context(), id)
+	place, err := h.d.Events.EventPlace(c.Request.Context(), scope(c), id)
 	if err != nil {
 		fail(c, h.log, err)
 		return
@@ -104,17 +106,17 @@ func (h *responderHandlers) answer(c *gin.Context, p nearestParams) {
 		err    error
 	)
 	if p.engine == "postgis" {
-		ms, err = h.d.SQL.NearestExact(c.Request.Context(), p.q)
+		ms, err = h.d.SQL.NearestExact(c.Request.Context(), scope(c), p.q)
 	} else {
 		var s geo.Search
-		ms, s, err = h.d.Index.Nearest(p.q)
+		ms, s, err = h.d.Index.Nearest(scope(c), p.q)
 		search = &s
 	}
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, nearestBody(p, ms, search, time.Since(start)))
+	c.JSON(http.StatusOK, nearestBody(p, ms, search, time.Since(start), principal(c).Can(wangge.PermStaffContacts)))
 }
 
 // pathID reads the positive integer :id.

@@ -44,21 +44,30 @@ type nearestJSON struct {
 	Responders []responderJSON `json:"responders"`
 }
 
-func nearestBody(p nearestParams, ms []geo.Match, s *geo.Search, took time.Duration) nearestJSON {
+// nearestBody is the answer. Live unit positions are staff contacts
+// (wangge.PermStaffContacts): without the grant units are left out, posts
+// (fixed, public places) stay. The policy gives responders.read to staff
+// only, so this is the second line, not the first. No phone is ever part
+// of the answer.
+func nearestBody(p nearestParams, ms []geo.Match, s *geo.Search, took time.Duration, unitPositions bool) nearestJSON {
 	out := nearestJSON{Engine: p.engine, Lon: p.q.Lon, Lat: p.q.Lat, K: p.q.K, TookUS: took.Microseconds(),
-		Responders: make([]responderJSON, len(ms))}
+		Responders: make([]responderJSON, 0, len(ms))}
 	if s != nil {
 		out.Search = &searchJSON{Res: s.Res, Rings: s.Rings, Cells: s.Cells, Examined: s.Examined,
 			Fallbacks: s.Fallbacks, Stop: s.Stop}
 	}
-	for i, m := range ms {
-		out.Responders[i] = responderJSON{Rank: m.Rank, Type: m.Key.Class.String(), ID: m.Key.ID, Kind: m.Kind,
+	for _, m := range ms {
+		if m.Key.Class == geo.ClassUnit && !unitPositions {
+			continue
+		}
+		r := responderJSON{Rank: m.Rank, Type: m.Key.Class.String(), ID: m.Key.ID, Kind: m.Kind,
 			Status: m.Status, Lon: m.Lon, Lat: m.Lat, DistanceM: m.DistanceM, H3Cell: m.Cell.String(),
 			H3Res: m.Cell.Resolution(), Ring: m.Ring, Reason: m.Reason, Street: m.Street, District: m.District}
 		if !m.PositionAt.IsZero() {
 			at := m.PositionAt
-			out.Responders[i].PositionAt = &at
+			r.PositionAt = &at
 		}
+		out.Responders = append(out.Responders, r)
 	}
 	return out
 }

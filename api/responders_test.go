@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/geo"
 	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/postgis/pgtest"
@@ -25,7 +26,9 @@ type replica struct {
 	live *postgis.Live
 }
 
-func startReplica(t *testing.T, ctx context.Context, url string) replica {
+// startReplica serves the responder routes over its own pool, with the
+// real access control; tok is sent by requests that carry no credential.
+func startReplica(t *testing.T, ctx context.Context, url, tok string) replica {
 	t.Helper()
 	db, err := postgis.Open(ctx, url, 8, 5*time.Second)
 	if err != nil {
@@ -37,17 +40,17 @@ func startReplica(t *testing.T, ctx context.Context, url string) replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16,
+	s := New(Deps{Log: log, Health: db, MaxBodyBytes: 1 << 16, Access: testAccess(t, db),
 		Responders: &Responders{Index: live, SQL: db, Events: db, Units: live}})
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(bearerHandler(s.Handler(), tok))
 	t.Cleanup(func() { hs.Close(); cancel(); live.Wait(); db.Close() })
 	return replica{srv: hs, live: live}
 }
 
 // fixture is a migrated database with synthetic responders and one event.
-func fixture(t *testing.T, n int) (url string, rs []geo.Responder, eventID int64) {
+func fixture(t *testing.T, n int) (db *postgis.DB, url string, rs []geo.Responder, eventID int64) {
 	t.Helper()
-	db, url := pgtest.New(t)
+	db, url = pgtest.New(t)
 	rs = geo.SyntheticResponders(9, n)
 	ctx := context.Background()
 	if err := db.SeedSyntheticResponders(ctx, rs); err != nil {
@@ -61,12 +64,21 @@ func fixture(t *testing.T, n int) (url string, rs []geo.Responder, eventID int64
 	if err != nil {
 		t.Fatal(err)
 	}
-	return url, rs, eventID
+	return db, url, rs, eventID
 }
 
 func call(t *testing.T, method, url, body string) (int, map[string]any) {
 	t.Helper()
+	return callTok(t, "", method, url, body)
+}
+
+// callTok is call with a bearer token ("": none, or the server's default).
+func callTok(t *testing.T, tok, method, url, body string) (int, map[string]any) {
+	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if tok != "" {
+		bearer(req, tok)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +101,18 @@ func wantAnswer(t *testing.T, code, want int, body map[string]any) {
 	}
 }
 
+// bearerHandler sends tok with every request that carries no credential
+// of its own, as a program holding it would (apitest.As, which internal
+// tests cannot import).
+func bearerHandler(h http.Handler, tok string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			bearer(r, tok)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 func ids(body map[string]any) []string {
 	var out []string
 	list, _ := body["responders"].([]any)
@@ -108,11 +132,23 @@ func firstUnitOf(rs []geo.Responder) geo.Responder {
 	panic("no unit")
 }
 
+func secondUnitOf(rs []geo.Responder) geo.Responder {
+	first := firstUnitOf(rs)
+	for _, r := range rs {
+		if r.Key.Class == geo.ClassUnit && r.Key != first.Key {
+			return r
+		}
+	}
+	panic("one unit only")
+}
+
 func TestResponderRoutes(t *testing.T) {
-	url, rs, eventID := fixture(t, 400)
-	a := startReplica(t, context.Background(), url)
-	base := a.srv.URL + "/api/v1"
+	db, url, rs, eventID := fixture(t, 400)
 	u := firstUnitOf(rs)
+	// The unit's own responder, city-wide: every route here is its to call.
+	a := startReplica(t, context.Background(), url, testToken(t, db, wangge.RoleResponder, "", &u.Key.ID))
+	base := a.srv.URL + "/api/v1"
+	other := secondUnitOf(rs)
 	at := func(d time.Duration) string { return u.PositionAt.Add(d).Format(time.RFC3339Nano) }
 	tests := []struct {
 		name, method, path, body string
@@ -137,12 +173,18 @@ func TestResponderRoutes(t *testing.T) {
 		{"older move", "PUT", fmt.Sprintf("/units/%d/position", u.Key.ID), `{"lon":1,"lat":1,"at":"` + at(0) + `"}`, 409},
 		{"move unknown unit", "PUT", "/units/999999/position", `{"lon":106.6,"lat":29.6,"at":"` + at(time.Minute) + `"}`, 404},
 		{"move malformed JSON", "PUT", fmt.Sprintf("/units/%d/position", u.Key.ID), `{"lon":106.6,`, 400},
-		{"move without at", "PUT", fmt.Sprintf("/units/%d/position", u.Key.ID), `{"lon":106.6,"lat":29.6}`, 400},
+		{"move without at: the server's clock", "PUT", fmt.Sprintf("/units/%d/position", u.Key.ID), `{"lon":106.6,"lat":29.6}`, 200},
+		{"move from the future", "PUT", fmt.Sprintf("/units/%d/position", u.Key.ID),
+			`{"lon":106.6,"lat":29.6,"at":"` + time.Now().Add(time.Minute).UTC().Format(time.RFC3339) + `"}`, 400},
+		{"move another unit", "PUT", fmt.Sprintf("/units/%d/position", other.Key.ID), `{"lon":106.6,"lat":29.6,"at":"` + at(time.Minute) + `"}`, 404},
 		{"move bad crs", "PUT", fmt.Sprintf("/units/%d/position", u.Key.ID), `{"lon":106.6,"lat":29.6,"crs":"x","at":"` + at(2*time.Minute) + `"}`, 400},
 		{"dispatch", "PUT", fmt.Sprintf("/units/%d/status", u.Key.ID), fmt.Sprintf(`{"event_id":%d,"at":"%s"}`, eventID, at(time.Hour)), 200},
 		{"dispatch but available", "PUT", fmt.Sprintf("/units/%d/status", u.Key.ID), fmt.Sprintf(`{"status":"available","event_id":%d,"at":"%s"}`, eventID, at(2*time.Hour)), 400},
 		{"older status", "PUT", fmt.Sprintf("/units/%d/status", u.Key.ID), `{"status":"off_duty","at":"` + at(0) + `"}`, 409},
 		{"status of unknown unit", "PUT", "/units/999999/status", `{"status":"off_duty","at":"` + at(0) + `"}`, 404},
+		{"status of another unit", "PUT", fmt.Sprintf("/units/%d/status", other.Key.ID), `{"status":"off_duty","at":"` + at(time.Hour) + `"}`, 404},
+		{"status from the future", "PUT", fmt.Sprintf("/units/%d/status", u.Key.ID),
+			`{"status":"off_duty","at":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,10 +215,11 @@ func TestResponderRoutes(t *testing.T) {
 // listeners on one database; a unit moved through A is found at its new
 // place through B within one second.
 func TestUnitMovedOnOneReplicaIsFoundOnAnother(t *testing.T) {
-	url, rs, _ := fixture(t, 300)
+	db, url, rs, _ := fixture(t, 300)
 	ctx := context.Background()
-	a, b := startReplica(t, ctx, url), startReplica(t, ctx, url)
 	u := firstUnitOf(rs)
+	tok := testToken(t, db, wangge.RoleResponder, "", &u.Key.ID)
+	a, b := startReplica(t, ctx, url, tok), startReplica(t, ctx, url, tok)
 	start := time.Now()
 	body := fmt.Sprintf(`{"lon":110.1,"lat":32.2,"crs":"wgs84","status":"available","at":"%s"}`,
 		u.PositionAt.Add(time.Minute).Format(time.RFC3339))

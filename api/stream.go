@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/postgis"
 )
 
@@ -156,6 +157,8 @@ func (s *Stream) push(f frame) {
 
 // subscriber is one SSE client.
 type subscriber struct {
+	scope  wangge.Scope // the caller's jurisdiction: nothing outside it is sent
+	noUnit bool         // the caller may not see live unit positions (staff.contacts)
 	region string
 	bbox   *[4]float64
 	kinds  []string
@@ -164,6 +167,9 @@ type subscriber struct {
 }
 
 func (sub *subscriber) wants(f *frame) bool {
+	if !sub.scope.Covers(f.region) || sub.noUnit && strings.HasPrefix(f.kind, "unit.") {
+		return false
+	}
 	if sub.region != "" && !strings.HasPrefix(f.region, sub.region) {
 		return false
 	}

@@ -70,6 +70,16 @@ func serveStream(c *gin.Context, st *Stream, s *Server) {
 		fail(c, s.log, err)
 		return
 	}
+	// Each client hears only its jurisdiction: frames carry the region
+	// (grid) they concern; a region asked for outside it is not found.
+	sub.scope = scope(c)
+	// unit.changed carries live unit positions: staff only (the policy's
+	// staff.contacts), like the responder routes.
+	sub.noUnit = !principal(c).Can(wangge.PermStaffContacts)
+	if sub.region != "" && !sub.scope.Covers(sub.region) {
+		fail(c, s.log, fmt.Errorf("region %s is outside your jurisdiction (%s): %w", sub.region, sub.scope, wangge.ErrNotFound))
+		return
+	}
 	sub.ch = make(chan []byte, st.opts.ClientBuffer)
 	sub.gone = make(chan struct{})
 	replay, resync, newest := st.subscribe(sub, last)

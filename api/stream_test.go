@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/api/ssetest"
 	"github.com/wangge/wangge/postgis"
 )
@@ -45,7 +46,7 @@ func TestEventOnOneReplicaStreamsFromAnother(t *testing.T) {
 	}
 
 	// Dispatch through A: B's clients see the event updated and the unit move.
-	body := `{"action":"dispatch","actor":"指挥中心","unit_id":9002}`
+	body := `{"action":"dispatch","unit_id":9002}`
 	if c, r, _ := evPost(t, fmt.Sprintf("%s/api/v1/events/%v/transitions", a.URL, ev["id"]), body); c != 200 {
 		t.Fatalf("dispatch: %d %v", c, r)
 	}
@@ -97,7 +98,7 @@ func TestStreamReplayResyncAndCutOff(t *testing.T) {
 	s.Publish(msgs(1, 6)) // 1 and 2 fall out of the ring
 	s.Publish(msgs(5, 6)) // duplicates are ignored
 
-	sub := &subscriber{ch: make(chan []byte, 2), gone: make(chan struct{})}
+	sub := &subscriber{scope: wangge.CityScope(), ch: make(chan []byte, 2), gone: make(chan struct{})}
 	replay, resync, newest := s.subscribe(sub, 3)
 	if resync || len(replay) != 3 || newest != 6 {
 		t.Errorf("after 3: replay %d resync %v newest %d", len(replay), resync, newest)
@@ -115,13 +116,27 @@ func TestStreamReplayResyncAndCutOff(t *testing.T) {
 	}
 	s.unsubscribe(sub)
 
-	slow := &subscriber{ch: make(chan []byte, 2), gone: make(chan struct{})}
-	fast := &subscriber{ch: make(chan []byte, 100), gone: make(chan struct{})}
-	other := &subscriber{region: "500104", ch: make(chan []byte, 1), gone: make(chan struct{})}
+	slow := &subscriber{scope: wangge.CityScope(), ch: make(chan []byte, 2), gone: make(chan struct{})}
+	fast := &subscriber{scope: wangge.CityScope(), ch: make(chan []byte, 100), gone: make(chan struct{})}
+	other := &subscriber{scope: wangge.CityScope(), region: "500104", ch: make(chan []byte, 1), gone: make(chan struct{})}
 	s.subscribe(slow, -1)
 	s.subscribe(fast, -1)
 	s.subscribe(other, -1)
+	// A client scoped to another street hears nothing of this one's grid,
+	// even without a region of its own; one scoped to the street hears it.
+	outside := &subscriber{scope: wangge.ScopeOf("500103002"), ch: make(chan []byte, 100), gone: make(chan struct{})}
+	inside := &subscriber{scope: wangge.ScopeOf("500103001"), ch: make(chan []byte, 100), gone: make(chan struct{})}
+	s.subscribe(outside, -1)
+	s.subscribe(inside, -1)
 	s.Publish(msgs(9, 12))
+	if len(outside.ch) != 0 || len(inside.ch) != 4 {
+		t.Errorf("street 002 got %d of street 001's messages, street 001 got %d of 4", len(outside.ch), len(inside.ch))
+	}
+	if replay, _, _ := s.subscribe(outside, 8); len(replay) != 0 {
+		t.Errorf("street 002 replayed %d of street 001's messages", len(replay))
+	}
+	s.unsubscribe(outside)
+	s.unsubscribe(inside)
 	select {
 	case <-slow.gone:
 	default:
@@ -133,4 +148,13 @@ func TestStreamReplayResyncAndCutOff(t *testing.T) {
 	if s.Dropped() != 1 || s.Clients() != 2 {
 		t.Errorf("dropped %d clients %d", s.Dropped(), s.Clients())
 	}
+	// A wall without staff.contacts hears events, not unit positions.
+	wall := &subscriber{scope: wangge.CityScope(), noUnit: true, ch: make(chan []byte, 10), gone: make(chan struct{})}
+	s.subscribe(wall, -1)
+	s.Publish([]postgis.StreamMessage{{Seq: 20, Kind: "unit.changed", Region: "500103001001001", Data: json.RawMessage(`{}`)},
+		{Seq: 21, Kind: "event.updated", Region: "500103001001001", Data: json.RawMessage(`{}`)}})
+	if len(wall.ch) != 1 || !strings.Contains(string(<-wall.ch), "event.updated") {
+		t.Error("a wall without staff.contacts got a unit position")
+	}
+	s.unsubscribe(wall)
 }

@@ -37,6 +37,12 @@ func (s *Server) tile(c *gin.Context) {
 		fail(c, s.log, err)
 		return
 	}
+	if src.Filterable {
+		// The events source holds the caller's jurisdiction only, cached
+		// per scope (the scope is part of the cache key); the base map's
+		// sources carry no scope and are shared.
+		f.Scope = scope(c)
+	}
 	tile, hit, err := s.tiles.Get(c.Request.Context(), src, t, f)
 	logAttrs(c, slog.String("source", src.Name), slog.Uint64("z", uint64(t.Z)), slog.Uint64("x", uint64(t.X)), slog.Uint64("y", uint64(t.Y)), slog.Bool("cache_hit", hit))
 	if err != nil {
@@ -50,9 +56,12 @@ func (s *Server) tile(c *gin.Context) {
 	h["Access-Control-Allow-Origin"] = anyOrigin
 	// A URL carrying the current data version never changes; anything else
 	// must be revalidated (cheap: 304 by ETag).
-	if v, ok := c.GetQuery("v"); ok && v == strconv.FormatInt(s.tiles.Version(src), 10) {
+	switch v, ok := c.GetQuery("v"); {
+	case ok && v == strconv.FormatInt(s.tiles.Version(src), 10):
 		h["Cache-Control"] = immutable
-	} else {
+	case src.Filterable:
+		h["Cache-Control"] = noCachePrivate
+	default:
 		h["Cache-Control"] = noCache
 	}
 	if match := c.GetHeader("If-None-Match"); match != "" && etagMatches(match, tile.ETag) {
@@ -78,8 +87,11 @@ var (
 	anyOrigin    = []string{"*"}
 	immutable    = []string{"private, max-age=86400, immutable"} // private: tiles answer only authenticated callers; no shared cache may keep them
 	noCache      = []string{"no-cache"}
-	gzipEncoding = []string{"gzip"}
-	mvtType      = []string{"application/vnd.mapbox-vector-tile"}
+	// noCachePrivate: an events tile is per jurisdiction; no shared cache
+	// may answer another caller with it.
+	noCachePrivate = []string{"private, no-cache"}
+	gzipEncoding   = []string{"gzip"}
+	mvtType        = []string{"application/vnd.mapbox-vector-tile"}
 )
 
 func etagMatches(header, etag string) bool {

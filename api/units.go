@@ -21,15 +21,43 @@ type positionBody struct {
 	Lon    *float64   `json:"lon"`
 	Lat    *float64   `json:"lat"`
 	CRS    string     `json:"crs"`
-	At     *time.Time `json:"at"` // RFC 3339
+	At     *time.Time `json:"at"` // RFC 3339; absent: the server's clock
 	Status string     `json:"status"`
 }
 
 // statusBody is PUT /api/v1/units/:id/status.
 type statusBody struct {
 	Status  string     `json:"status"`
-	At      *time.Time `json:"at"`
+	At      *time.Time `json:"at"` // absent: the server's clock
 	EventID *int64     `json:"event_id"`
+}
+
+// maxAhead is how far ahead of the server's clock a report's time may be
+// (device clocks drift). Reports are last-writer-wins by time, so a report
+// from the future would freeze the unit until the clock caught up.
+const maxAhead = 30 * time.Second
+
+// reportTime is a report's at: the server's clock when absent, refused
+// when more than maxAhead in the future.
+func reportTime(at *time.Time, now time.Time) (time.Time, error) {
+	if at == nil {
+		return now, nil
+	}
+	if ahead := at.Sub(now); ahead > maxAhead {
+		return time.Time{}, wangge.Invalid("at", "at %s is %s ahead of the server's clock; at most %s ahead is accepted, since a report from the future would hold the unit there",
+			at.UTC().Format(time.RFC3339), ahead.Round(time.Second), maxAhead)
+	}
+	return *at, nil
+}
+
+// ownUnit refuses a responder another unit than its own, as unknown (404):
+// a responder reports for its unit only. Other staff are held to their
+// jurisdiction by the store.
+func ownUnit(p wangge.Principal, id int64) error {
+	if p.Role == wangge.RoleResponder && (p.UnitID == nil || *p.UnitID != id) {
+		return fmt.Errorf("unit %d: %w", id, wangge.ErrNotFound)
+	}
+	return nil
 }
 
 // unitJSON is a unit after a change was applied. Reports older than the
@@ -64,17 +92,21 @@ func (h *responderHandlers) putPosition(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
+	if err := ownUnit(principal(c), id); err != nil {
+		fail(c, h.log, err)
+		return
+	}
 	var b positionBody
 	if err := decodeBody(c, &b); err != nil {
 		fail(c, h.log, err)
 		return
 	}
-	lon, lat, status, err := b.check()
+	lon, lat, status, at, err := b.check(time.Now())
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
-	r, err := h.d.Units.MoveUnit(c.Request.Context(), id, lon, lat, status, *b.At)
+	r, err := h.d.Units.MoveUnit(c.Request.Context(), scope(c), id, lon, lat, status, at)
 	if err != nil {
 		fail(c, h.log, err)
 		return
@@ -82,34 +114,39 @@ func (h *responderHandlers) putPosition(c *gin.Context) {
 	c.JSON(http.StatusOK, unitBody(r))
 }
 
-func (b positionBody) check() (lon, lat float64, status geo.Status, err error) {
+func (b positionBody) check(now time.Time) (lon, lat float64, status geo.Status, at time.Time, err error) {
 	if b.Lon == nil || b.Lat == nil {
-		return 0, 0, "", wangge.Invalid("lon", "lon and lat are required")
+		return 0, 0, "", at, wangge.Invalid("lon", "lon and lat are required")
 	}
-	if b.At == nil {
-		return 0, 0, "", wangge.Invalid("at", "at (RFC 3339 time of the report) is required")
+	if at, err = reportTime(b.At, now); err != nil {
+		return 0, 0, "", at, err
 	}
 	crs, err := geo.ParseCRS(b.CRS)
 	if err != nil {
-		return 0, 0, "", err
+		return 0, 0, "", at, err
 	}
 	if err := geo.CheckLonLat(*b.Lon, *b.Lat); err != nil {
-		return 0, 0, "", err
+		return 0, 0, "", at, err
 	}
 	if b.Status != "" {
 		if status, err = geo.ParseStatus(b.Status); err != nil {
-			return 0, 0, "", err
+			return 0, 0, "", at, err
 		}
 	}
 	lon, lat = geo.ToWGS84(crs, *b.Lon, *b.Lat)
-	return lon, lat, status, nil
+	return lon, lat, status, at, nil
 }
 
 // putStatus records a status change; with event_id it dispatches the unit
 // (status en_route, the default then). Written through before the answer.
+// The unit's home and the event must lie in the caller's jurisdiction.
 func (h *responderHandlers) putStatus(c *gin.Context) {
 	id, err := pathID(c)
 	if err != nil {
+		fail(c, h.log, err)
+		return
+	}
+	if err := ownUnit(principal(c), id); err != nil {
 		fail(c, h.log, err)
 		return
 	}
@@ -118,12 +155,12 @@ func (h *responderHandlers) putStatus(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	change, err := b.check(id)
+	change, err := b.check(id, time.Now())
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
-	r, err := h.d.Units.SetUnitStatus(c.Request.Context(), change)
+	r, err := h.d.Units.SetUnitStatus(c.Request.Context(), scope(c), change)
 	if err != nil {
 		fail(c, h.log, err)
 		return
@@ -131,12 +168,12 @@ func (h *responderHandlers) putStatus(c *gin.Context) {
 	c.JSON(http.StatusOK, unitBody(r))
 }
 
-func (b statusBody) check(id int64) (postgis.StatusChange, error) {
+func (b statusBody) check(id int64, now time.Time) (postgis.StatusChange, error) {
 	ch := postgis.StatusChange{ID: id, EventID: b.EventID}
-	if b.At == nil {
-		return ch, wangge.Invalid("at", "at (RFC 3339 time of the change) is required")
+	var err error
+	if ch.At, err = reportTime(b.At, now); err != nil {
+		return ch, err
 	}
-	ch.At = *b.At
 	if b.EventID != nil && *b.EventID < 1 {
 		return ch, wangge.Invalid("event_id", "event_id must be a positive integer")
 	}

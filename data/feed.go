@@ -63,9 +63,10 @@ func (f *Feed) Next(at time.Time) postgis.NewEvent {
 }
 
 // RunFeed reports one event every `every` through create until ctx ends;
-// a failed report is logged and the feed goes on.
+// a failed report is logged and the feed goes on. It is the system's own
+// report: the whole city, logged as "demo feed".
 func RunFeed(ctx context.Context, f *Feed, every time.Duration,
-	create func(context.Context, postgis.NewEvent) (wangge.Event, bool, error), log *slog.Logger) {
+	create func(context.Context, wangge.Scope, postgis.NewEvent) (wangge.Event, bool, error), log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -73,7 +74,9 @@ func RunFeed(ctx context.Context, f *Feed, every time.Duration,
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if e, _, err := create(ctx, f.Next(now)); err != nil {
+			n := f.Next(now)
+			n.Actor = "demo feed"
+			if e, _, err := create(ctx, wangge.CityScope(), n); err != nil {
 				if ctx.Err() == nil {
 					log.Warn("demo feed: report refused", "err", err)
 				}

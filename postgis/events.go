@@ -63,16 +63,35 @@ type NewEvent struct {
 	IdemKey     string // "" when none
 	IdemHash    string // digest of the request the key was first used for
 	At          time.Time
+	// Actor is who the log names as reporting it: the caller's credential
+	// (api), never the request body. "" (seeds, the demo feed): the
+	// reporter, else the source.
+	Actor string
+
+	scope wangge.Scope // where the caller may report: set by CreateEvent
 }
 
 // CreateEvent records n, committed when it returns. With an
 // Idempotency-Key already used it returns the first event and false; the
-// same key for a different request is wangge.ErrConflict.
-func (db *DB) CreateEvent(ctx context.Context, n NewEvent) (wangge.Event, bool, error) {
+// same key for a different request is wangge.ErrConflict. A grid outside
+// scope is refused as not found (the reporter may not report there); the
+// statement filters on it too.
+func (db *DB) CreateEvent(ctx context.Context, scope wangge.Scope, n NewEvent) (wangge.Event, bool, error) {
+	n.scope = scope
 	return createEvent(ctx, db.Pool, n)
 }
 
+// outsideScope is the refusal of a report located outside the reporter's
+// jurisdiction: a 404 (wangge.ErrNotFound) with the reason.
+func outsideScope(n NewEvent) error {
+	return fmt.Errorf("location (%.6f, %.6f) lies in grid %s, outside your jurisdiction (%s): %w",
+		n.Lon, n.Lat, n.GridCode, n.scope, wangge.ErrNotFound)
+}
+
 func createEvent(ctx context.Context, q querier, n NewEvent) (e wangge.Event, created bool, err error) {
+	if !n.scope.Covers(n.GridCode) {
+		return e, false, outsideScope(n)
+	}
 	var key *string
 	if n.IdemKey != "" {
 		key = &n.IdemKey
@@ -88,8 +107,8 @@ func createEvent(ctx context.Context, q querier, n NewEvent) (e wangge.Event, cr
 		// Another request holds the key: ON CONFLICT waited for it to
 		// commit, so its event is visible now.
 		var hash *string
-		err := q.QueryRow(ctx, `SELECT `+eventCols+`, e.idempotency_hash FROM events e WHERE e.idempotency_key = $1`,
-			*key).Scan(append(eventDest(&e), &hash)...)
+		err := q.QueryRow(ctx, `SELECT `+eventCols+`, e.idempotency_hash FROM events e WHERE e.idempotency_key = $1 AND e.grid_code LIKE $2`,
+			*key, n.scope.Like()).Scan(append(eventDest(&e), &hash)...)
 		if err == nil {
 			if hash != nil && *hash != n.IdemHash {
 				return e, false, fmt.Errorf("Idempotency-Key %q was used for a different request (event %d): %w",
@@ -99,6 +118,15 @@ func createEvent(ctx context.Context, q querier, n NewEvent) (e wangge.Event, cr
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return e, false, fmt.Errorf("postgis: event by idempotency key: %w", err)
+		}
+		// The key holds an event outside the caller's scope: a conflict,
+		// without showing that event.
+		var used bool
+		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE idempotency_key = $1)`, *key).Scan(&used); err != nil {
+			return e, false, fmt.Errorf("postgis: event by idempotency key: %w", err)
+		}
+		if used {
+			return e, false, fmt.Errorf("Idempotency-Key %q was used for a different request: %w", *key, wangge.ErrConflict)
 		}
 	}
 	return e, false, wangge.Invalid("category", "unknown category %q", n.Category)
@@ -135,10 +163,11 @@ func fkReason(constraint string) string {
 	return "reference to a missing row"
 }
 
-// Event reads one event with its log.
-func (db *DB) Event(ctx context.Context, id int64) (wangge.Event, error) {
+// Event reads one event with its log; outside scope it is not found.
+func (db *DB) Event(ctx context.Context, scope wangge.Scope, id int64) (wangge.Event, error) {
 	var e wangge.Event
-	err := db.Pool.QueryRow(ctx, `SELECT `+eventCols+` FROM events e WHERE e.id = $1`, id).Scan(eventDest(&e)...)
+	err := db.Pool.QueryRow(ctx, `SELECT `+eventCols+` FROM events e WHERE e.id = $1 AND e.grid_code LIKE $2`,
+		id, scope.Like()).Scan(eventDest(&e)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, fmt.Errorf("event %d: %w", id, wangge.ErrNotFound)
 	}
@@ -182,13 +211,14 @@ type EventQuery struct {
 	Limit        int
 }
 
-// Events lists events, the newest first.
-func (db *DB) Events(ctx context.Context, f EventQuery) ([]wangge.Event, error) {
+// Events lists the events inside scope, the newest first.
+func (db *DB) Events(ctx context.Context, scope wangge.Scope, f EventQuery) ([]wangge.Event, error) {
 	var (
 		where []string
 		args  []any
 	)
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where = append(where, "e.grid_code LIKE "+arg(scope.Like()))
 	if f.BBox != nil {
 		where = append(where, fmt.Sprintf("e.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
 			arg(f.BBox[0]), arg(f.BBox[1]), arg(f.BBox[2]), arg(f.BBox[3])))
@@ -218,10 +248,7 @@ func (db *DB) Events(ctx context.Context, f EventQuery) ([]wangge.Event, error) 
 	if !f.ReportedTo.IsZero() {
 		where = append(where, "e.reported_at < "+arg(f.ReportedTo))
 	}
-	q := `SELECT ` + eventCols + ` FROM events e`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q := `SELECT ` + eventCols + ` FROM events e WHERE ` + strings.Join(where, " AND ")
 	q += " ORDER BY e.id DESC LIMIT " + arg(f.Limit)
 	rows, err := db.Pool.Query(ctx, q, args...)
 	if err != nil {

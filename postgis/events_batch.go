@@ -95,7 +95,8 @@ func (w *EventWriter) refuse() {
 
 // CreateEvent queues n and waits for its batch to commit; same contract
 // as DB.CreateEvent.
-func (w *EventWriter) CreateEvent(ctx context.Context, n NewEvent) (wangge.Event, bool, error) {
+func (w *EventWriter) CreateEvent(ctx context.Context, scope wangge.Scope, n NewEvent) (wangge.Event, bool, error) {
+	n.scope = scope
 	r := &createReq{n: n, done: make(chan struct{})}
 	select {
 	case w.in <- r:
@@ -151,8 +152,8 @@ const createEventsSQL = `
 WITH input AS MATERIALIZED (
 	SELECT t.*, nextval(pg_get_serial_sequence('events', 'id')) AS id
 	FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::text[],
-		$9::text[], $10::bigint[], $11::smallint[], $12::text[], $13::text[], $14::timestamptz[], $15::text[])
-		AS t(ord, category, source, grid, lon, lat, description, address, reporter, object_id, priority, ikey, ihash, at, actor)),
+		$9::text[], $10::bigint[], $11::smallint[], $12::text[], $13::text[], $14::timestamptz[], $15::text[], $16::text[])
+		AS t(ord, category, source, grid, lon, lat, description, address, reporter, object_id, priority, ikey, ihash, at, actor, scope)),
 ins AS (
 	INSERT INTO events (id, category_code, status, tier, source, priority, grid_code, description, address, reporter,
 		object_id, unit_id, idempotency_key, idempotency_hash, reported_at, deadline_at, updated_at, geom)
@@ -161,6 +162,7 @@ ins AS (
 		(SELECT min(u.id) FROM units u WHERE u.kind = 'grid_worker' AND u.grid_code = i.grid),
 		i.ikey, i.ihash, i.at, i.at + make_interval(mins => c.sla_minutes), i.at, ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)
 	FROM input i JOIN event_categories c ON c.code = i.category
+	WHERE i.grid LIKE i.scope -- the reporter's jurisdiction
 	ORDER BY i.ord
 	ON CONFLICT (idempotency_key) DO NOTHING
 	RETURNING *),
@@ -200,6 +202,7 @@ func createEvents(ctx context.Context, q querier, batch []NewEvent) (map[int]wan
 		cat, src, grid, desc, addr, rep, ikey, ihash, actor = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n), make([]*string, n), make([]string, n)
 		lon, lat                                            = make([]float64, n), make([]float64, n)
 		obj                                                 = make([]*int64, n)
+		scope                                               = make([]string, n)
 		prio                                                = make([]*int16, n)
 		at                                                  = make([]time.Time, n)
 	)
@@ -210,12 +213,16 @@ func createEvents(ctx context.Context, q querier, batch []NewEvent) (map[int]wan
 			k, h := x.IdemKey, x.IdemHash
 			ikey[i], ihash[i] = &k, &h
 		}
-		actor[i] = x.Reporter
+		scope[i] = x.scope.Like()
+		actor[i] = x.Actor
+		if actor[i] == "" {
+			actor[i] = x.Reporter
+		}
 		if actor[i] == "" {
 			actor[i] = string(x.Source)
 		}
 	}
-	rows, err := q.Query(ctx, createEventsSQL, ord, cat, src, grid, lon, lat, desc, addr, rep, obj, prio, ikey, ihash, at, actor)
+	rows, err := q.Query(ctx, createEventsSQL, ord, cat, src, grid, lon, lat, desc, addr, rep, obj, prio, ikey, ihash, at, actor, scope)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: create events: %w", translate(err))
 	}
@@ -244,8 +251,8 @@ type BatchedEvents struct {
 }
 
 // CreateEvent goes through the writer.
-func (b BatchedEvents) CreateEvent(ctx context.Context, n NewEvent) (wangge.Event, bool, error) {
-	e, created, err := b.Writer.CreateEvent(ctx, n)
+func (b BatchedEvents) CreateEvent(ctx context.Context, scope wangge.Scope, n NewEvent) (wangge.Event, bool, error) {
+	e, created, err := b.Writer.CreateEvent(ctx, scope, n)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return e, created, fmt.Errorf("postgis: create event: %w", err)
 	}

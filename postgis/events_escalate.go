@@ -43,7 +43,7 @@ func (db *DB) EscalateOverdue(ctx context.Context, now time.Time, limit int) (n 
 		for _, d := range ds {
 			st := wangge.Step{Action: wangge.ActEscalate, Actor: "system", At: now,
 				Note: "deadline " + d.at.Format(time.RFC3339) + " passed"}
-			if _, err := transition(ctx, tx, TransitionReq{ID: d.id, Step: st}); err != nil {
+			if _, err := transition(ctx, tx, wangge.CityScope(), TransitionReq{ID: d.id, Step: st}); err != nil {
 				return err
 			}
 			n++
@@ -92,6 +92,7 @@ type Alarm struct {
 	Note     string
 	Window   time.Duration // repeats within it join the open event
 	At       time.Time
+	Actor    string // the sensor hub's credential, as the log names it
 }
 
 // alarmCategory maps an object's kind to the event category its alarm raises.
@@ -104,8 +105,13 @@ var alarmCategory = map[string]string{
 // RaiseAlarm creates a priority-1 event at the device's object, or, when
 // the object has an open event updated within the window, joins it (a
 // note in its log) and returns it with created false. The object row is
-// locked, so simultaneous repeats make one event.
-func (db *DB) RaiseAlarm(ctx context.Context, a Alarm) (e wangge.Event, created bool, err error) {
+// locked, so simultaneous repeats make one event. A device whose object
+// lies outside scope (the sensor hub's region) is not found.
+func (db *DB) RaiseAlarm(ctx context.Context, scope wangge.Scope, a Alarm) (e wangge.Event, created bool, err error) {
+	actor := a.Actor
+	if actor == "" {
+		actor = "device " + a.DeviceID
+	}
 	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		var (
 			objID    int64
@@ -113,8 +119,8 @@ func (db *DB) RaiseAlarm(ctx context.Context, a Alarm) (e wangge.Event, created 
 			grid     string
 			lon, lat float64
 		)
-		err := tx.QueryRow(ctx, `UPDATE objects SET status = 'alarm' WHERE device_id = $1
-			RETURNING id, category, grid_code, ST_X(geom), ST_Y(geom)`, a.DeviceID).Scan(&objID, &kind, &grid, &lon, &lat)
+		err := tx.QueryRow(ctx, `UPDATE objects SET status = 'alarm' WHERE device_id = $1 AND grid_code LIKE $2
+			RETURNING id, category, grid_code, ST_X(geom), ST_Y(geom)`, a.DeviceID, scope.Like()).Scan(&objID, &kind, &grid, &lon, &lat)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("device %q: %w", a.DeviceID, wangge.ErrNotFound)
 		}
@@ -131,8 +137,8 @@ func (db *DB) RaiseAlarm(ctx context.Context, a Alarm) (e wangge.Event, created 
 			if a.Note != "" {
 				note += ": " + a.Note
 			}
-			e, err = transition(ctx, tx, TransitionReq{ID: open, Step: wangge.Step{Action: wangge.ActNote,
-				Actor: "device " + a.DeviceID, Note: note, At: a.At}})
+			e, err = transition(ctx, tx, scope, TransitionReq{ID: open, Step: wangge.Step{Action: wangge.ActNote,
+				Actor: actor, Note: note, At: a.At}})
 			return err
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
@@ -147,7 +153,8 @@ func (db *DB) RaiseAlarm(ctx context.Context, a Alarm) (e wangge.Event, created 
 		}
 		one := int16(1)
 		e, created, err = createEvent(ctx, tx, NewEvent{Category: cat, Source: "sensor", GridCode: grid, Lon: lon, Lat: lat,
-			Description: desc, Reporter: "device " + a.DeviceID, ObjectID: &objID, Priority: &one, At: a.At})
+			Description: desc, Reporter: "device " + a.DeviceID, ObjectID: &objID, Priority: &one, At: a.At,
+			Actor: actor, scope: scope})
 		return err
 	})
 	if err != nil {

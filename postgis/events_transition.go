@@ -16,14 +16,18 @@ type TransitionReq struct {
 	ID        int64
 	Step      wangge.Step
 	IfVersion *int32 // the version the client saw; stale → wangge.ErrStale
+	// Unit, when set, is the only unit whose events the caller may touch
+	// (a responder): an event not dispatched to it is not found.
+	Unit *int64
 }
 
 // Transition applies one workflow step under the event's row lock: the
 // event row, its log line, the unit it moves (dispatch, arrive, release)
-// and the stream message commit together or not at all.
-func (db *DB) Transition(ctx context.Context, r TransitionReq) (e wangge.Event, err error) {
+// and the stream message commit together or not at all. An event outside
+// scope (or, with r.Unit, not dispatched to that unit) is not found.
+func (db *DB) Transition(ctx context.Context, scope wangge.Scope, r TransitionReq) (e wangge.Event, err error) {
 	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		e, err = transition(ctx, tx, r)
+		e, err = transition(ctx, tx, scope, r)
 		return err
 	})
 	if err != nil {
@@ -32,13 +36,15 @@ func (db *DB) Transition(ctx context.Context, r TransitionReq) (e wangge.Event, 
 	return e, nil
 }
 
-func transition(ctx context.Context, tx pgx.Tx, r TransitionReq) (wangge.Event, error) {
+func transition(ctx context.Context, tx pgx.Tx, scope wangge.Scope, r TransitionReq) (wangge.Event, error) {
 	var (
 		e   wangge.Event
 		sla int32
 	)
 	err := tx.QueryRow(ctx, `SELECT `+eventCols+`, c.sla_minutes FROM events e
-		JOIN event_categories c ON c.code = e.category_code WHERE e.id = $1 FOR UPDATE OF e`, r.ID).
+		JOIN event_categories c ON c.code = e.category_code
+		WHERE e.id = $1 AND e.grid_code LIKE $2 AND ($3::bigint IS NULL OR e.unit_id = $3)
+		FOR UPDATE OF e`, r.ID, scope.Like(), r.Unit).
 		Scan(append(eventDest(&e), &sla)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, fmt.Errorf("event %d: %w", r.ID, wangge.ErrNotFound)

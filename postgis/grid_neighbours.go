@@ -20,8 +20,10 @@ type GridNeighbour struct {
 
 // GridNeighbours lists the active grids sharing more than half a metre of
 // boundary with grid code (a corner is not an edge), longest edge first:
-// where a planner can move parcels to.
-func (db *DB) GridNeighbours(ctx context.Context, code string) ([]GridNeighbour, error) {
+// where a planner can move parcels to. The grid must lie inside scope, and
+// so must the neighbours listed (parcels never move out of a community,
+// so one across the jurisdiction's border is no place to move them).
+func (db *DB) GridNeighbours(ctx context.Context, scope wangge.Scope, code string) ([]GridNeighbour, error) {
 	// One row per neighbour, or one row of NULLs for a grid without any;
 	// no row at all: no such grid.
 	rows, err := db.Pool.Query(ctx, `
@@ -30,10 +32,10 @@ func (db *DB) GridNeighbours(ctx context.Context, code string) ([]GridNeighbour,
 			SELECT o.code, o.name, o.community_code,
 				ST_Length(ST_CollectionExtract(ST_Intersection(ST_Boundary(g.geom), ST_Boundary(o.geom)), 2)::geography) AS shared_m
 			FROM grids o
-			WHERE o.status = 'active' AND o.code <> g.code AND o.geom && g.geom AND ST_Intersects(o.geom, g.geom)
+			WHERE o.status = 'active' AND o.code <> g.code AND o.code LIKE $2 AND o.geom && g.geom AND ST_Intersects(o.geom, g.geom)
 		) n ON n.shared_m > 0.5
-		WHERE g.code = $1
-		ORDER BY n.shared_m DESC NULLS LAST, n.code`, code)
+		WHERE g.code = $1 AND g.code LIKE $2
+		ORDER BY n.shared_m DESC NULLS LAST, n.code`, code, scope.Like())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: neighbours of grid %s: %w", code, err)
 	}

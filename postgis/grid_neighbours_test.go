@@ -17,7 +17,7 @@ func TestGridNeighboursSmallCity(t *testing.T) {
 	db, _ := pgtest.New(t)
 	pgtest.LoadSmallCity(t, db)
 	ctx := context.Background()
-	ns, err := db.GridNeighbours(ctx, "500103001001001")
+	ns, err := db.GridNeighbours(ctx, wangge.CityScope(), "500103001001001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestGridNeighboursSmallCity(t *testing.T) {
 	if len(ns) != 1 || ns[0].Code != "500103001001002" || !ns[0].SameCommunity || math.Abs(ns[0].SharedM-1109) > 5 {
 		t.Fatalf("neighbours %+v", ns)
 	}
-	if _, err := db.GridNeighbours(ctx, "500103001001999"); !errors.Is(err, wangge.ErrNotFound) {
+	if _, err := db.GridNeighbours(ctx, wangge.CityScope(), "500103001001999"); !errors.Is(err, wangge.ErrNotFound) {
 		t.Fatalf("unknown grid: %v, want not found", err)
 	}
 }
@@ -45,7 +45,7 @@ func TestGridNeighboursSeeded(t *testing.T) {
 		t.Fatalf("%d grids: %v", len(codes), err)
 	}
 	for _, code := range codes {
-		ns, err := db.GridNeighbours(ctx, code)
+		ns, err := db.GridNeighbours(ctx, wangge.CityScope(), code)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func TestGridNeighboursSeeded(t *testing.T) {
 			if n.SameCommunity != (n.Community == code[:12]) {
 				t.Errorf("grid %s: %+v same_community wrong", code, n)
 			}
-			back, err := db.GridNeighbours(ctx, n.Code)
+			back, err := db.GridNeighbours(ctx, wangge.CityScope(), n.Code)
 			if err != nil {
 				t.Fatal(err)
 			}

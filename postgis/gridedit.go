@@ -21,6 +21,7 @@ import (
 // does to grids of the same versions.
 type gridEdit struct {
 	tx        pgx.Tx
+	scope     wangge.Scope // the caller's: parcels outside it are unknown to the plan
 	community string
 	grids     map[string]*editGrid // the community's grids at the start
 	before    map[string][]int64   // parcels per grid at the start
@@ -52,11 +53,11 @@ func communityLock(code string) int64 {
 // beginEdit loads the community's grids and parcels under the community's
 // advisory lock (so previews and applies of one community never interleave
 // their row updates); lock also takes the grids' row locks in code order.
-func beginEdit(ctx context.Context, tx pgx.Tx, community string, lock bool) (*gridEdit, error) {
+func beginEdit(ctx context.Context, tx pgx.Tx, scope wangge.Scope, community string, lock bool) (*gridEdit, error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, communityLock(community)); err != nil {
 		return nil, fmt.Errorf("postgis: plan lock: %w", err)
 	}
-	e := &gridEdit{tx: tx, community: community, grids: map[string]*editGrid{}, before: map[string][]int64{},
+	e := &gridEdit{tx: tx, scope: scope, community: community, grids: map[string]*editGrid{}, before: map[string][]int64{},
 		retired: map[string]string{}, dry: !lock}
 	q := `SELECT code, id, name, version, status FROM grids WHERE community_code = $1 ORDER BY code`
 	if lock {
@@ -151,8 +152,10 @@ func (e *gridEdit) reassign(ctx context.Context, op int, parcels []int64, to str
 	if err := e.active(op, to); err != nil {
 		return err
 	}
+	// A parcel outside the caller's jurisdiction is as unknown as a
+	// missing one: naming its community and place would leak it.
 	rows, err := e.tx.Query(ctx, `SELECT id, grid_code, community_code, ST_X(c), ST_Y(c)
-		FROM parcels, ST_PointOnSurface(geom) c WHERE id = ANY($1)`, parcels)
+		FROM parcels, ST_PointOnSurface(geom) c WHERE id = ANY($1) AND community_code LIKE $2`, parcels, e.scope.Like())
 	if err != nil {
 		return fmt.Errorf("postgis: plan parcels: %w", err)
 	}

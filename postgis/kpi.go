@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wangge/wangge"
 )
 
 // KPIFigures are the figures a command centre quotes for a set of events
@@ -36,8 +38,8 @@ type KPIPeriod struct {
 
 // KPI computes the figures of events reported under region (a code
 // prefix, "" for the city) in [windowFrom, to) and in [todayFrom, to), in
-// one scan of the window.
-func (db *DB) KPI(ctx context.Context, region string, windowFrom, todayFrom, to time.Time) (window, today KPIPeriod, err error) {
+// one scan of the window; only events inside scope count.
+func (db *DB) KPI(ctx context.Context, scope wangge.Scope, region string, windowFrom, todayFrom, to time.Time) (window, today KPIPeriod, err error) {
 	rows, err := db.Pool.Query(ctx, `
 SELECT p.name, coalesce(e.tier, ''), coalesce(e.category_code, ''), GROUPING(e.tier), GROUPING(e.category_code),
 	count(*),
@@ -50,9 +52,9 @@ SELECT p.name, coalesce(e.tier, ''), coalesce(e.category_code, ''), GROUPING(e.t
 	count(e.satisfaction), avg(e.satisfaction)::float8
 FROM events e
 CROSS JOIN LATERAL (SELECT 'window' UNION ALL SELECT 'today' WHERE e.reported_at >= $3) AS p(name)
-WHERE e.reported_at >= $2 AND e.reported_at < $4 AND e.grid_code LIKE $1
+WHERE e.reported_at >= $2 AND e.reported_at < $4 AND e.grid_code LIKE $1 AND e.grid_code LIKE $5
 GROUP BY GROUPING SETS ((p.name), (p.name, e.tier), (p.name, e.category_code))`,
-		region+"%", windowFrom, todayFrom, to)
+		region+"%", windowFrom, todayFrom, to, scope.Like())
 	if err != nil {
 		return window, today, fmt.Errorf("postgis: kpi %s: %w", region, err)
 	}

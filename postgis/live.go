@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/geo"
 )
 
@@ -25,6 +26,7 @@ type Live struct {
 	log    *slog.Logger
 	wg     sync.WaitGroup
 	stop   context.CancelFunc // ends the listener and writer (with ctx)
+	homes  unitHomes          // each unit's home grid, for the scope of position reports
 }
 
 // StartLive builds the index and returns once it is loaded and LISTEN is
@@ -69,6 +71,9 @@ func (l *Live) reload(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := l.homes.load(ctx, l.db); err != nil {
+		return 0, err
+	}
 	for _, r := range rs {
 		if _, err := l.Index.Upsert(r); err != nil {
 			l.log.Warn("responder not indexed", "key", r.Key.String(), "err", err)
@@ -84,19 +89,36 @@ func (l *Live) apply(payload string) {
 		return
 	}
 	for _, c := range cs {
+		l.homes.set(c.ID, c.Home)
 		if _, err := l.Index.Upsert(c.Responder()); err != nil {
 			l.log.Warn("unit change not indexed", "unit", c.ID, "err", err)
 		}
 	}
 }
 
-// Nearest answers from the index.
-func (l *Live) Nearest(q geo.Query) ([]geo.Match, geo.Search, error) { return l.Index.Nearest(q) }
+// Nearest answers from the index, limited to the responders at home
+// inside scope (ScopeQuery, as NearestExact).
+func (l *Live) Nearest(scope wangge.Scope, q geo.Query) ([]geo.Match, geo.Search, error) {
+	if err := q.Validate(); err != nil {
+		return nil, geo.Search{}, err
+	}
+	q, ok := ScopeQuery(scope, q)
+	if !ok {
+		return []geo.Match{}, geo.Search{Stop: "the asked street or district lies outside the jurisdiction"}, nil
+	}
+	return l.Index.Nearest(q)
+}
 
 // MoveUnit records a position report: checked and applied in the index at
-// once (unknown unit → ErrNotFound, older than the stored report →
-// ErrConflict/ErrStale, nothing changed), then written behind in a batch.
-func (l *Live) MoveUnit(_ context.Context, id int64, lon, lat float64, status geo.Status, at time.Time) (geo.Responder, error) {
+// once (unknown unit, or one whose home lies outside scope → ErrNotFound;
+// older than the stored report → ErrConflict/ErrStale; nothing changed),
+// then written behind in a batch. The scope is checked against the homes
+// table loaded with the index rather than in SQL: a report is acknowledged
+// from memory, and its write behind is batched across callers.
+func (l *Live) MoveUnit(_ context.Context, scope wangge.Scope, id int64, lon, lat float64, status geo.Status, at time.Time) (geo.Responder, error) {
+	if !l.homes.inside(scope, id) {
+		return geo.Responder{}, fmt.Errorf("postgis: unit %d: %w", id, wangge.ErrNotFound)
+	}
 	r, err := l.Index.Move(geo.Key{Class: geo.ClassUnit, ID: id}, lon, lat, status, at)
 	if err != nil {
 		return r, fmt.Errorf("postgis: unit %d: %w", id, err)
@@ -111,11 +133,12 @@ func (l *Live) MoveUnit(_ context.Context, id int64, lon, lat float64, status ge
 
 // SetUnitStatus writes a status change through to the database, then to
 // the index.
-func (l *Live) SetUnitStatus(ctx context.Context, s StatusChange) (geo.Responder, error) {
-	ch, err := l.db.SetUnitStatus(ctx, s)
+func (l *Live) SetUnitStatus(ctx context.Context, scope wangge.Scope, s StatusChange) (geo.Responder, error) {
+	ch, err := l.db.SetUnitStatus(ctx, scope, s)
 	if err != nil {
 		return geo.Responder{}, err
 	}
+	l.homes.set(ch.ID, ch.Home)
 	r := ch.Responder()
 	if _, err := l.Index.Upsert(r); err != nil {
 		return r, fmt.Errorf("postgis: unit %d: %w", s.ID, err)

@@ -131,14 +131,14 @@ func TestLiveAcrossPools(t *testing.T) {
 	lives = append(lives, b)
 	u := firstUnit(t, rs)
 	start := time.Now()
-	if _, err := a.MoveUnit(ctx, u.Key.ID, 109.9, 32.1, geo.StatusAvailable, u.PositionAt.Add(time.Minute)); err != nil {
+	if _, err := a.MoveUnit(ctx, wangge.CityScope(), u.Key.ID, 109.9, 32.1, geo.StatusAvailable, u.PositionAt.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.MoveUnit(ctx, u.Key.ID, 1, 1, "", u.PositionAt); !errors.Is(err, wangge.ErrConflict) {
+	if _, err := a.MoveUnit(ctx, wangge.CityScope(), u.Key.ID, 1, 1, "", u.PositionAt); !errors.Is(err, wangge.ErrConflict) {
 		t.Errorf("older move: %v; want ErrConflict", err)
 	}
 	for {
-		ms, _, _ := b.Nearest(geo.Query{Lon: 109.9, Lat: 32.1, K: 1})
+		ms, _, _ := b.Nearest(wangge.CityScope(), geo.Query{Lon: 109.9, Lat: 32.1, K: 1})
 		if len(ms) == 1 && ms[0].Key == u.Key && ms[0].DistanceM == 0 {
 			t.Logf("seen by the other replica after %v", time.Since(start))
 			break
@@ -148,7 +148,7 @@ func TestLiveAcrossPools(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, err := b.SetUnitStatus(ctx, postgis.StatusChange{ID: u.Key.ID, Status: geo.StatusOffDuty, At: u.PositionAt.Add(2 * time.Minute)}); err != nil {
+	if _, err := b.SetUnitStatus(ctx, wangge.CityScope(), postgis.StatusChange{ID: u.Key.ID, Status: geo.StatusOffDuty, At: u.PositionAt.Add(2 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(time.Second); ; time.Sleep(5 * time.Millisecond) {

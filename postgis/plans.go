@@ -15,11 +15,12 @@ import (
 	"github.com/wangge/wangge/geo"
 )
 
-// PlanRequest is a draft plan: operations on the grids of one community.
+// PlanRequest is a draft plan: operations on the grids of one community,
+// and who drafts it (from the credential, never from a request body).
 type PlanRequest struct {
 	Ops    []geo.GridOp
 	Reason string
-	By     string
+	By     wangge.Principal
 }
 
 // PlanPreview is what a plan does, as computed from the current data.
@@ -28,8 +29,9 @@ type PlanPreview struct {
 	Community string         `json:"community"`
 	Status    string         `json:"status"` // draft, applied
 	Reason    string         `json:"reason"`
-	By        string         `json:"by"`
+	By        string         `json:"by"` // the drafter
 	CreatedAt time.Time      `json:"created_at"`
+	AppliedBy string         `json:"applied_by,omitempty"`
 	AppliedAt *time.Time     `json:"applied_at,omitempty"`
 	Versions  map[string]int `json:"versions"` // grid code → version the plan was previewed against
 	Ops       []geo.GridOp   `json:"operations"`
@@ -67,9 +69,9 @@ func (e *StaleError) Unwrap() error { return wangge.ErrStale }
 // preview runs the plan's operations in tx and reports what they do.
 // With versions (an apply), the community's grids are locked first and
 // the plan's grids must still have those versions.
-func preview(ctx context.Context, tx pgx.Tx, community string, ops []geo.GridOp, versions map[string]int, rules PlanRules) (*gridEdit, PlanPreview, error) {
+func preview(ctx context.Context, tx pgx.Tx, scope wangge.Scope, community string, ops []geo.GridOp, versions map[string]int, rules PlanRules) (*gridEdit, PlanPreview, error) {
 	var p PlanPreview
-	e, err := beginEdit(ctx, tx, community, versions != nil)
+	e, err := beginEdit(ctx, tx, scope, community, versions != nil)
 	if err != nil {
 		return nil, p, err
 	}
@@ -108,43 +110,65 @@ func preview(ctx context.Context, tx pgx.Tx, community string, ops []geo.GridOp,
 }
 
 // CreatePlan previews a plan without changing anything (its transaction
-// is rolled back) and stores it as a draft. An invalid plan is refused
-// with a *geo.PlanError and not stored.
-func (db *DB) CreatePlan(ctx context.Context, req PlanRequest, rules PlanRules) (PlanPreview, error) {
+// is rolled back) and stores it as a draft, with its drafter and the
+// drafter's region (for the four-eyes apply). A plan whose community lies
+// outside scope is wangge.ErrNotFound, before anything is previewed; an
+// invalid plan is refused with a *geo.PlanError and not stored.
+func (db *DB) CreatePlan(ctx context.Context, scope wangge.Scope, req PlanRequest, rules PlanRules) (PlanPreview, error) {
+	return db.createPlan(ctx, scope, req, "plan", rules)
+}
+
+func (db *DB) createPlan(ctx context.Context, scope wangge.Scope, req PlanRequest, kind string, rules PlanRules) (PlanPreview, error) {
 	community, err := geo.CheckOps(req.Ops)
 	if err != nil {
 		return PlanPreview{}, err
+	}
+	var visible bool
+	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1 AND code LIKE $2)`,
+		community, scope.Like()).Scan(&visible); err != nil {
+		return PlanPreview{}, fmt.Errorf("postgis: plan: %w", err)
+	}
+	if !visible {
+		return PlanPreview{}, fmt.Errorf("community %s: %w", community, wangge.ErrNotFound)
 	}
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		return PlanPreview{}, fmt.Errorf("postgis: plan: %w", err)
 	}
-	_, p, err := preview(ctx, tx, community, req.Ops, nil, rules)
+	_, p, err := preview(ctx, tx, scope, community, req.Ops, nil, rules)
 	_ = tx.Rollback(ctx) // a preview changes nothing
 	if err != nil {
 		return p, err
 	}
-	p.Status, p.Reason, p.By = "draft", req.Reason, req.By
+	p.Status, p.Reason, p.By = "draft", req.Reason, req.By.Actor()
 	ops, _ := json.Marshal(req.Ops)
 	versions, _ := json.Marshal(p.Versions)
 	body, _ := json.Marshal(p)
-	err = db.Pool.QueryRow(ctx, `INSERT INTO grid_plans (community_code, operations, versions, preview, reason, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`, community, ops, versions, body, req.Reason, req.By).
-		Scan(&p.PlanID, &p.CreatedAt)
+	err = db.Pool.QueryRow(ctx, `INSERT INTO grid_plans (community_code, operations, versions, preview, reason,
+			created_by, created_by_user, created_region, kind)
+		SELECT $1, $2, $3, $4, $5, $6, NULLIF($7, 0), $8, $9 WHERE $1 LIKE $10
+		RETURNING id, created_at`, community, ops, versions, body, req.Reason,
+		req.By.Actor(), req.By.UserID, req.By.Region, kind, scope.Like()).Scan(&p.PlanID, &p.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, fmt.Errorf("community %s: %w", community, wangge.ErrNotFound)
+	}
 	if err != nil {
 		return p, fmt.Errorf("postgis: store plan: %w", err)
 	}
 	return p, nil
 }
 
-// Plan reads a stored plan with the preview it was created (or applied) with.
-func (db *DB) Plan(ctx context.Context, id int64) (PlanPreview, error) {
+// Plan reads a stored plan of a community inside scope, with the preview
+// it was created (or applied) with.
+func (db *DB) Plan(ctx context.Context, scope wangge.Scope, id int64) (PlanPreview, error) {
 	var (
-		p    PlanPreview
-		body []byte
+		p         PlanPreview
+		body      []byte
+		appliedBy *string
 	)
-	err := db.Pool.QueryRow(ctx, `SELECT preview, status, created_at, applied_at FROM grid_plans WHERE id = $1`, id).
-		Scan(&body, &p.Status, &p.CreatedAt, &p.AppliedAt)
+	err := db.Pool.QueryRow(ctx, `SELECT preview, status, created_at, applied_at, applied_by FROM grid_plans
+		WHERE id = $1 AND community_code LIKE $2`, id, scope.Like()).
+		Scan(&body, &p.Status, &p.CreatedAt, &p.AppliedAt, &appliedBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, fmt.Errorf("plan %d: %w", id, wangge.ErrNotFound)
 	}
@@ -156,69 +180,10 @@ func (db *DB) Plan(ctx context.Context, id int64) (PlanPreview, error) {
 		return p, fmt.Errorf("postgis: plan %d: %w", id, err)
 	}
 	p.PlanID, p.Status, p.CreatedAt, p.AppliedAt = id, status, created, applied
+	if appliedBy != nil {
+		p.AppliedBy = *appliedBy
+	}
 	return p, nil
-}
-
-// ApplyPlan commits a draft plan in one transaction, if every grid it
-// touches still has the version it was previewed against (else a
-// *StaleError, 412). Grid rows are locked in code order, so two applies on
-// one community run one after the other and the second sees the first.
-func (db *DB) ApplyPlan(ctx context.Context, id int64, by string, rules PlanRules) (PlanPreview, error) {
-	var out PlanPreview
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		var (
-			community, status, reason, createdBy string
-			opsJSON, versionsJSON                []byte
-			created                              time.Time
-		)
-		err := tx.QueryRow(ctx, `SELECT community_code, status, operations, versions, reason, created_by, created_at
-			FROM grid_plans WHERE id = $1 FOR UPDATE`, id).
-			Scan(&community, &status, &opsJSON, &versionsJSON, &reason, &createdBy, &created)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("plan %d: %w", id, wangge.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("postgis: plan %d: %w", id, err)
-		}
-		if status != "draft" {
-			return fmt.Errorf("plan %d is already %s: %w", id, status, wangge.ErrConflict)
-		}
-		var (
-			ops      []geo.GridOp
-			versions map[string]int
-		)
-		if err := json.Unmarshal(opsJSON, &ops); err != nil {
-			return fmt.Errorf("postgis: plan %d: %w", id, err)
-		}
-		if err := json.Unmarshal(versionsJSON, &versions); err != nil {
-			return fmt.Errorf("postgis: plan %d: %w", id, err)
-		}
-		if by == "" {
-			by = createdBy
-		}
-		e, p, err := preview(ctx, tx, community, ops, versions, rules)
-		if err != nil {
-			var se *StaleError
-			if errors.As(err, &se) {
-				se.Plan = id
-			}
-			return err
-		}
-		if err := e.finish(ctx, id, by, reason, p.Moves); err != nil {
-			return err
-		}
-		var applied time.Time
-		p.Versions = versions
-		body, _ := json.Marshal(p)
-		if err := tx.QueryRow(ctx, `UPDATE grid_plans SET status = 'applied', applied_by = $2, applied_at = now(), preview = $3
-			WHERE id = $1 RETURNING applied_at`, id, by, body).Scan(&applied); err != nil {
-			return fmt.Errorf("postgis: plan %d: %w", id, err)
-		}
-		p.PlanID, p.Status, p.Reason, p.By, p.CreatedAt, p.AppliedAt = id, "applied", reason, createdBy, created, &applied
-		out = p
-		return nil
-	})
-	return out, err
 }
 
 // checkVersions compares the versions a plan saw with the grids' now

@@ -22,39 +22,42 @@ type GridVersion struct {
 	ChangedAt time.Time       `json:"changed_at"`
 	Reason    string          `json:"reason"`
 	PlanID    *int64          `json:"plan_id"`
+	PlannedBy string          `json:"planned_by,omitempty"` // who drafted the plan; changed_by applied it
 	Parcels   []int64         `json:"parcels"`
 	AreaM2    float64         `json:"area_m2"`
 	Geometry  json.RawMessage `json:"geometry"` // null for a retired grid
 	Current   bool            `json:"current"`
 }
 
-// GridHistory lists a grid's recorded versions, newest first. A grid no
-// plan has touched has one: the current one, with no reason and no plan
-// (clients name it in their own language).
-func (db *DB) GridHistory(ctx context.Context, code string) ([]GridVersion, error) {
+// GridHistory lists the versions of a grid inside scope, newest first. A
+// grid no plan has touched has one: the current one, with no reason and
+// no plan (clients name it in their own language). A version a plan made
+// names its applier (changed_by) and its drafter (planned_by).
+func (db *DB) GridHistory(ctx context.Context, scope wangge.Scope, code string) ([]GridVersion, error) {
 	var current int
-	err := db.Pool.QueryRow(ctx, `SELECT version FROM grids WHERE code = $1`, code).Scan(&current)
+	err := db.Pool.QueryRow(ctx, `SELECT version FROM grids WHERE code = $1 AND code LIKE $2`, code, scope.Like()).Scan(&current)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("grid %s: %w", code, wangge.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgis: grid %s history: %w", code, err)
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT version, changed_by, changed_at, reason, plan_id, parcel_ids,
-			coalesce(ST_Area(geom::geography), 0), coalesce(ST_AsGeoJSON(geom, 7)::jsonb, 'null'::jsonb)
-		FROM grid_versions WHERE grid_code = $1
+	rows, err := db.Pool.Query(ctx, `SELECT v.version, v.changed_by, v.changed_at, v.reason, v.plan_id, coalesce(p.created_by, ''),
+			v.parcel_ids, coalesce(ST_Area(v.geom::geography), 0), coalesce(ST_AsGeoJSON(v.geom, 7)::jsonb, 'null'::jsonb)
+		FROM grid_versions v LEFT JOIN grid_plans p ON p.id = v.plan_id WHERE v.grid_code = $1 AND v.grid_code LIKE $2
 		UNION ALL
-		SELECT g.version, g.updated_by, g.updated_at, '', NULL,
+		SELECT g.version, g.updated_by, g.updated_at, '', NULL, '',
 			coalesce((SELECT array_agg(id ORDER BY id) FROM parcels WHERE grid_code = g.code), '{}'),
 			coalesce(ST_Area(g.geom::geography), 0), coalesce(ST_AsGeoJSON(g.geom, 7)::jsonb, 'null'::jsonb)
-		FROM grids g WHERE g.code = $1 AND NOT EXISTS (SELECT 1 FROM grid_versions v WHERE v.grid_code = g.code AND v.version = g.version)
-		ORDER BY 1 DESC`, code)
+		FROM grids g WHERE g.code = $1 AND g.code LIKE $2
+			AND NOT EXISTS (SELECT 1 FROM grid_versions v WHERE v.grid_code = g.code AND v.version = g.version)
+		ORDER BY 1 DESC`, code, scope.Like())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: grid %s history: %w", code, err)
 	}
 	vs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (GridVersion, error) {
 		var v GridVersion
-		err := row.Scan(&v.Version, &v.ChangedBy, &v.ChangedAt, &v.Reason, &v.PlanID, &v.Parcels, &v.AreaM2, &v.Geometry)
+		err := row.Scan(&v.Version, &v.ChangedBy, &v.ChangedAt, &v.Reason, &v.PlanID, &v.PlannedBy, &v.Parcels, &v.AreaM2, &v.Geometry)
 		v.Current = v.Version == current
 		return v, err
 	})
@@ -64,33 +67,39 @@ func (db *DB) GridHistory(ctx context.Context, code string) ([]GridVersion, erro
 	return vs, nil
 }
 
-// RevertGrid gives grid code back the parcels it had at version: parcels
-// it lacks come back from wherever they are now, parcels it gained go back
-// to the grid that last held them. It is an ordinary plan (previewed,
-// checked, recorded with its own new version), applied at once.
-func (db *DB) RevertGrid(ctx context.Context, code string, version int, by, reason string, rules PlanRules) (PlanPreview, error) {
-	ops, err := db.revertOps(ctx, code, version)
+// RevertGrid gives grid code (inside scope) back the parcels it had at
+// version: parcels it lacks come back from wherever they are now, parcels
+// it gained go back to the grid that last held them. It is an ordinary
+// plan (previewed, checked, recorded with its own new version) that one
+// approver, by, drafts and applies at once: only an approver may
+// (wangge.ErrForbidden otherwise), and the plan is marked a revert.
+func (db *DB) RevertGrid(ctx context.Context, scope wangge.Scope, code string, version int, by wangge.Principal, reason string, rules PlanRules) (PlanPreview, error) {
+	if by.Role != wangge.RoleApprover {
+		return PlanPreview{}, fmt.Errorf("a revert is applied at once, so only an approver may, not a %s: %w", by.Role, wangge.ErrForbidden)
+	}
+	ops, err := db.revertOps(ctx, scope, code, version)
 	if err != nil {
 		return PlanPreview{}, err
 	}
 	if reason == "" {
 		reason = fmt.Sprintf("revert %s to version %d", code, version)
 	}
-	p, err := db.CreatePlan(ctx, PlanRequest{Ops: ops, Reason: reason, By: by}, rules)
+	p, err := db.createPlan(ctx, scope, PlanRequest{Ops: ops, Reason: reason, By: by}, "revert", rules)
 	if err != nil {
 		return p, err
 	}
-	return db.ApplyPlan(ctx, p.PlanID, by, rules)
+	return db.applyPlan(ctx, scope, p.PlanID, by, false, rules)
 }
 
-func (db *DB) revertOps(ctx context.Context, code string, version int) ([]geo.GridOp, error) {
+func (db *DB) revertOps(ctx context.Context, scope wangge.Scope, code string, version int) ([]geo.GridOp, error) {
 	var (
 		status  string
 		current int
 		want    []int64
 		lost    float64
 	)
-	err := db.Pool.QueryRow(ctx, `SELECT status, version FROM grids WHERE code = $1`, code).Scan(&status, &current)
+	err := db.Pool.QueryRow(ctx, `SELECT status, version FROM grids WHERE code = $1 AND code LIKE $2`, code, scope.Like()).
+		Scan(&status, &current)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("grid %s: %w", code, wangge.ErrNotFound)
 	}

@@ -3,6 +3,7 @@ package postgis_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -29,6 +30,20 @@ type planFixture struct {
 	db        *postgis.DB
 	community string
 	grids     []string
+	// planner drafts (its street), approver applies (its district, the
+	// street's parent): four eyes.
+	planner, approver wangge.Principal
+}
+
+// principal creates an account and returns it as its credential would.
+func principal(t *testing.T, db *postgis.DB, role wangge.Role, region string) wangge.Principal {
+	t.Helper()
+	u, err := db.CreateUser(context.Background(), postgis.NewUser{Name: fmt.Sprintf("%s-%d", role, time.Now().UnixNano()),
+		Role: role, Region: region})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wangge.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Region: u.Region}
 }
 
 func newPlanFixture(t *testing.T) *planFixture {
@@ -44,6 +59,8 @@ func newPlanFixture(t *testing.T) *planFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.planner = principal(t, db, wangge.RolePlanner, f.community[:9])
+	f.approver = principal(t, db, wangge.RoleApprover, f.community[:6])
 	rows, _ := db.Pool.Query(ctx, `SELECT code FROM grids WHERE community_code = $1 ORDER BY code`, f.community)
 	for rows.Next() {
 		var c string
@@ -236,7 +253,7 @@ func (f *planFixture) pairs(t *testing.T, adjacent bool) [][2]string {
 
 func (f *planFixture) create(t *testing.T, ops ...geo.GridOp) (postgis.PlanPreview, error) {
 	t.Helper()
-	return f.db.CreatePlan(context.Background(), postgis.PlanRequest{Ops: ops, Reason: "test", By: "tester"}, postgis.DefaultPlanRules)
+	return f.db.CreatePlan(context.Background(), f.planner.Scope(), postgis.PlanRequest{Ops: ops, Reason: "test", By: f.planner}, postgis.DefaultPlanRules)
 }
 
 // applyChecked previews ops, applies them and checks every invariant.
@@ -249,7 +266,7 @@ func (f *planFixture) applyChecked(t *testing.T, ops ...geo.GridOp) postgis.Plan
 	}
 	// The preview changed nothing.
 	f.checkCounts(t, postgis.PlanPreview{}, bb)
-	applied, err := f.db.ApplyPlan(context.Background(), p.PlanID, "", postgis.DefaultPlanRules)
+	applied, err := f.db.ApplyPlan(context.Background(), f.approver.Scope(), p.PlanID, f.approver, postgis.DefaultPlanRules)
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -382,8 +399,17 @@ func TestPlanRefused(t *testing.T) {
 	if len(far) == 0 {
 		t.Fatal("no non-adjacent grids")
 	}
-	var foreign int64
-	_ = f.db.Pool.QueryRow(ctx, `SELECT id FROM parcels WHERE community_code <> $1 ORDER BY id LIMIT 1`, f.community).Scan(&foreign)
+	// A parcel of another community of the planner's street (its
+	// jurisdiction), and one outside the street, which the planner cannot
+	// see: unknown to it, as a missing parcel is.
+	var foreign, hidden int64
+	_ = f.db.Pool.QueryRow(ctx, `SELECT id FROM parcels WHERE community_code <> $1 AND community_code LIKE $2
+		ORDER BY id LIMIT 1`, f.community, f.planner.Scope().Like()).Scan(&foreign)
+	_ = f.db.Pool.QueryRow(ctx, `SELECT id FROM parcels WHERE community_code NOT LIKE $1 ORDER BY id LIMIT 1`,
+		f.planner.Scope().Like()).Scan(&hidden)
+	if foreign == 0 || hidden == 0 {
+		t.Fatalf("no parcel of another community in the street (%d) or outside it (%d)", foreign, hidden)
+	}
 	// A parcel of grid a that does not touch grid b: given to b it is an exclave.
 	var island int64
 	var a, b string
@@ -405,6 +431,7 @@ func TestPlanRefused(t *testing.T) {
 		{"disconnected", geo.GridOp{Kind: geo.OpReassign, Parcels: []int64{island}, To: b}, "disconnected", true},
 		{"parcel outside the community", geo.GridOp{Kind: geo.OpReassign, Parcels: []int64{foreign}, To: a}, "outside_community", true},
 		{"unknown parcel", geo.GridOp{Kind: geo.OpReassign, Parcels: []int64{-5}, To: a}, "unknown_parcel", false},
+		{"parcel outside the jurisdiction", geo.GridOp{Kind: geo.OpReassign, Parcels: []int64{hidden}, To: a}, "unknown_parcel", false},
 		{"merge of non-adjacent grids", geo.GridOp{Kind: geo.OpMerge, From: far[0][1], To: far[0][0]}, "not_adjacent", true},
 		{"self-intersecting line", geo.GridOp{Kind: geo.OpSplit, Grid: f.grids[0],
 			Line: orb.LineString{line[0], line[2], {line[2][0], line[2][1] + 1e-3}, {line[0][0], line[0][1] - 1e-3}}}, "self_intersection", true},
@@ -455,15 +482,15 @@ func TestPlanHistoryRevert(t *testing.T) {
 	_ = f.db.Pool.QueryRow(ctx, `SELECT grid_code FROM parcels WHERE id = $1`, op.Parcels[0]).Scan(&from)
 	before := f.union(t)
 	f.applyChecked(t, op)
-	h, err := f.db.GridHistory(ctx, op.To)
+	h, err := f.db.GridHistory(ctx, f.planner.Scope(), op.To)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(h) != 2 || h[0].Version != 2 || !h[0].Current || h[0].ChangedBy != "tester" || h[0].PlanID == nil ||
+	if len(h) != 2 || h[0].Version != 2 || !h[0].Current || h[0].ChangedBy != f.approver.Name || h[0].PlannedBy != f.planner.Name || h[0].PlanID == nil ||
 		h[1].Version != 1 || len(h[1].Geometry) < 10 || !slices.Contains(h[0].Parcels, op.Parcels[0]) {
 		t.Fatalf("history %+v", h)
 	}
-	p, err := f.db.RevertGrid(ctx, op.To, 1, "reverter", "", postgis.DefaultPlanRules)
+	p, err := f.db.RevertGrid(ctx, f.approver.Scope(), op.To, 1, f.approver, "", postgis.DefaultPlanRules)
 	if err != nil {
 		t.Fatalf("revert: %v", err)
 	}
@@ -473,8 +500,8 @@ func TestPlanHistoryRevert(t *testing.T) {
 	if owner != from || p.Status != "applied" {
 		t.Errorf("after revert parcel %d is in %s (plan %s), want %s", op.Parcels[0], owner, p.Status, from)
 	}
-	h, _ = f.db.GridHistory(ctx, op.To)
-	if len(h) != 3 || h[0].Version != 3 || h[0].ChangedBy != "reverter" || h[0].Reason != "revert "+op.To+" to version 1" {
+	h, _ = f.db.GridHistory(ctx, f.approver.Scope(), op.To)
+	if len(h) != 3 || h[0].Version != 3 || h[0].ChangedBy != f.approver.Name || h[0].Reason != "revert "+op.To+" to version 1" {
 		t.Errorf("history after revert %+v", h[0])
 	}
 	var same bool
@@ -486,10 +513,10 @@ func TestPlanHistoryRevert(t *testing.T) {
 	// A split cut parcels: the old version cannot come back by reassigning.
 	code := f.grids[0]
 	f.applyChecked(t, geo.GridOp{Kind: geo.OpSplit, Grid: code, Line: f.splitLine(t, code)})
-	if _, err := f.db.RevertGrid(ctx, code, 1, "reverter", "", postgis.DefaultPlanRules); !errors.Is(err, wangge.ErrConflict) {
+	if _, err := f.db.RevertGrid(ctx, f.approver.Scope(), code, 1, f.approver, "", postgis.DefaultPlanRules); !errors.Is(err, wangge.ErrConflict) {
 		t.Errorf("revert over a split: %v, want a conflict", err)
 	}
-	if _, err := f.db.GridHistory(ctx, f.community+"998"); !errors.Is(err, wangge.ErrNotFound) {
+	if _, err := f.db.GridHistory(ctx, wangge.CityScope(), f.community+"998"); !errors.Is(err, wangge.ErrNotFound) {
 		t.Errorf("history of a missing grid: %v", err)
 	}
 }
@@ -523,7 +550,7 @@ func TestPlanConcurrentApply(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := f.db.ApplyPlan(ctx, id, "", postgis.DefaultPlanRules)
+				_, err := f.db.ApplyPlan(ctx, f.approver.Scope(), id, f.approver, postgis.DefaultPlanRules)
 				errs <- err
 			}()
 		}
@@ -554,10 +581,10 @@ func TestPlanConcurrentApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.ApplyPlan(ctx, p.PlanID, "", postgis.DefaultPlanRules); err != nil {
+	if _, err := f.db.ApplyPlan(ctx, f.approver.Scope(), p.PlanID, f.approver, postgis.DefaultPlanRules); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.ApplyPlan(ctx, p.PlanID, "", postgis.DefaultPlanRules); !errors.Is(err, wangge.ErrConflict) {
+	if _, err := f.db.ApplyPlan(ctx, f.approver.Scope(), p.PlanID, f.approver, postgis.DefaultPlanRules); !errors.Is(err, wangge.ErrConflict) {
 		t.Errorf("second apply: %v, want a conflict", err)
 	}
 }

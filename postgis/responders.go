@@ -65,14 +65,19 @@ func homeCodes(grid string) (street, district string) {
 	return "", ""
 }
 
-// NearestExact is the PostGIS baseline of geo.Index.Nearest: a KNN walk of
+// NearestExact is the PostGIS baseline of geo.Index.Nearest, limited to
+// the responders at home inside scope (ScopeQuery): a KNN walk of
 // the geography indexes (migration 0005), so the order is great-circle
 // distance on the sphere, exact; each table gives its k best (ties by id),
 // and the merged answer is ranked again in Go by the index's own haversine
 // and key order, so both engines answer the very same list.
-func (db *DB) NearestExact(ctx context.Context, q geo.Query) ([]geo.Match, error) {
+func (db *DB) NearestExact(ctx context.Context, scope wangge.Scope, q geo.Query) ([]geo.Match, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
+	}
+	q, ok := ScopeQuery(scope, q)
+	if !ok {
+		return []geo.Match{}, nil
 	}
 	var kinds, statuses []string
 	for _, k := range q.Kinds {
@@ -144,11 +149,11 @@ type Place struct {
 	GridCode string
 }
 
-// EventPlace reads an event's stored point and grid.
-func (db *DB) EventPlace(ctx context.Context, id int64) (Place, error) {
+// EventPlace reads the stored point and grid of an event inside scope.
+func (db *DB) EventPlace(ctx context.Context, scope wangge.Scope, id int64) (Place, error) {
 	var p Place
-	err := db.Pool.QueryRow(ctx, `SELECT ST_X(geom), ST_Y(geom), grid_code FROM events WHERE id = $1`, id).
-		Scan(&p.Lon, &p.Lat, &p.GridCode)
+	err := db.Pool.QueryRow(ctx, `SELECT ST_X(geom), ST_Y(geom), grid_code FROM events WHERE id = $1 AND grid_code LIKE $2`,
+		id, scope.Like()).Scan(&p.Lon, &p.Lat, &p.GridCode)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, fmt.Errorf("postgis: event %d: %w", id, wangge.ErrNotFound)
 	}

@@ -75,7 +75,7 @@ func TestNearestExactMatchesIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := db.NearestExact(context.Background(), q)
+		got, err := db.NearestExact(context.Background(), wangge.CityScope(), q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +118,7 @@ func TestSetUnitStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := db.SetUnitStatus(ctx, tt.change)
+			_, err := db.SetUnitStatus(ctx, wangge.CityScope(), tt.change)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("got %v; want %v", err, tt.want)
 			}
@@ -136,7 +136,7 @@ func TestSetUnitStatus(t *testing.T) {
 
 func TestEventPlaceUnknown(t *testing.T) {
 	db, _ := pgtest.New(t)
-	if _, err := db.EventPlace(context.Background(), 12345); !errors.Is(err, wangge.ErrNotFound) {
+	if _, err := db.EventPlace(context.Background(), wangge.CityScope(), 12345); !errors.Is(err, wangge.ErrNotFound) {
 		t.Errorf("got %v; want ErrNotFound", err)
 	}
 }

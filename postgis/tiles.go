@@ -8,20 +8,25 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/geo"
 )
 
-// EventFilter narrows the events tile layer; zero fields filter nothing.
+// EventFilter narrows the events tile layer; zero fields filter nothing,
+// except Scope: the events layer holds only the events inside it (the zero
+// Scope, none). The other layers are the public base map and ignore it.
 type EventFilter struct {
 	Statuses   []string
 	Categories []string
 	Since      time.Time
 	Until      time.Time
+	Scope      wangge.Scope // the caller's jurisdiction
 }
 
-// eventWhere applies EventFilter through parameters $4..$7 only.
+// eventWhere applies EventFilter through parameters $4..$8 only.
 const eventWhere = ` AND ($4::text[] IS NULL OR status = ANY($4)) AND ($5::text[] IS NULL OR category_code = ANY($5))
-	AND ($6::timestamptz IS NULL OR reported_at >= $6) AND ($7::timestamptz IS NULL OR reported_at < $7)`
+	AND ($6::timestamptz IS NULL OR reported_at >= $6) AND ($7::timestamptz IS NULL OR reported_at < $7)
+	AND grid_code LIKE $8`
 
 // Tile SQL: the query box is the tile envelope (plus the 64-unit buffer)
 // taken back to 4326 so the GiST index on the stored geometry is used.
@@ -99,7 +104,7 @@ var tileSQLByCol = func() map[string]map[string]string {
 // The filter applies to the events layer only.
 func (db *DB) RenderTile(ctx context.Context, layers []string, z, x, y uint32, f EventFilter) ([]byte, error) {
 	args := []any{int32(z), int32(x), int32(y)}
-	eventArgs := append(args[:3:3], nullIfEmpty(f.Statuses), nullIfEmpty(f.Categories), nullIfZero(f.Since), nullIfZero(f.Until))
+	eventArgs := append(args[:3:3], nullIfEmpty(f.Statuses), nullIfEmpty(f.Categories), nullIfZero(f.Since), nullIfZero(f.Until), f.Scope.Like())
 	b := &pgx.Batch{}
 	for _, l := range layers {
 		q, ok := tileSQLByCol[geomCol(z)][l]

@@ -58,9 +58,11 @@ type StatusChange struct {
 
 // SetUnitStatus writes a status change now (not batched: a dispatch must
 // be durable before it is acknowledged) and announces it on UnitChannel.
-// It fails with wangge.ErrNotFound for an unknown unit or event, and with
-// wangge.ErrConflict (and ErrStale) when the stored status is newer.
-func (db *DB) SetUnitStatus(ctx context.Context, s StatusChange) (ch UnitChange, err error) {
+// The unit's home (its grid, else its post's grid) must lie inside scope,
+// and so must the event it is dispatched to: otherwise, as for an unknown
+// unit or event, wangge.ErrNotFound. It fails with wangge.ErrConflict (and
+// ErrStale) when the stored status is newer.
+func (db *DB) SetUnitStatus(ctx context.Context, scope wangge.Scope, s StatusChange) (ch UnitChange, err error) {
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("postgis: unit %d: %w", s.ID, err)
@@ -73,16 +75,18 @@ WITH upd AS (
 		event_id = CASE WHEN $4::bigint IS NOT NULL THEN $4
 		                WHEN $2 IN ('available', 'off_duty') THEN NULL ELSE u.event_id END
 	WHERE u.id = $1 AND (u.status_at IS NULL OR u.status_at <= $3)
+		AND `+unitHome+` LIKE $5
+		AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM events e WHERE e.id = $4 AND e.grid_code LIKE $5))
 	RETURNING `+unitChangeJSON+` AS j
 )
 SELECT j::text, pg_notify('`+UnitChannel+`', json_build_array(j)::text) FROM upd`,
-		s.ID, string(s.Status), s.At, s.EventID).Scan(&j, nil)
+		s.ID, string(s.Status), s.At, s.EventID, scope.Like()).Scan(&j, nil)
 	var pe *pgconn.PgError
 	switch {
 	case errors.As(err, &pe) && pe.Code == "23503": // units_event_fk
 		return ch, fmt.Errorf("event %d: %w", *s.EventID, wangge.ErrNotFound)
 	case errors.Is(err, pgx.ErrNoRows):
-		return ch, db.whyNoUnitRow(ctx, s)
+		return ch, db.whyNoUnitRow(ctx, scope, s)
 	case err != nil:
 		return ch, err
 	}
@@ -92,15 +96,28 @@ SELECT j::text, pg_notify('`+UnitChannel+`', json_build_array(j)::text) FROM upd
 	return ch, nil
 }
 
-// whyNoUnitRow tells an unknown unit from a stale status.
-func (db *DB) whyNoUnitRow(ctx context.Context, s StatusChange) error {
-	var stored *time.Time
-	err := db.Pool.QueryRow(ctx, `SELECT status_at FROM units WHERE id = $1`, s.ID).Scan(&stored)
+// unitHome is the grid code of a unit's home jurisdiction (alias u): the
+// grid it owns, else its post's grid, ” when it has neither.
+const unitHome = `coalesce(u.grid_code, (SELECT grid_code FROM posts WHERE id = u.post_id), '')`
+
+// whyNoUnitRow tells an unknown (or out-of-scope) unit or event from a
+// stale status.
+func (db *DB) whyNoUnitRow(ctx context.Context, scope wangge.Scope, s StatusChange) error {
+	var (
+		stored *time.Time
+		event  bool
+	)
+	err := db.Pool.QueryRow(ctx, `SELECT u.status_at,
+			$2::bigint IS NULL OR EXISTS (SELECT 1 FROM events e WHERE e.id = $2 AND e.grid_code LIKE $3)
+		FROM units u WHERE u.id = $1 AND `+unitHome+` LIKE $3`, s.ID, s.EventID, scope.Like()).Scan(&stored, &event)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return wangge.ErrNotFound
 	}
 	if err != nil {
 		return err
+	}
+	if !event {
+		return fmt.Errorf("event %d: %w", *s.EventID, wangge.ErrNotFound)
 	}
 	return fmt.Errorf("status at %s is older than the stored one at %s: %w: %w",
 		s.At.UTC().Format(time.RFC3339Nano), stored.UTC().Format(time.RFC3339Nano), wangge.ErrConflict, wangge.ErrStale)

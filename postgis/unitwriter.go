@@ -199,5 +199,5 @@ const statusWins = `(v.status IS NOT NULL AND (u.status_at IS NULL OR u.status_a
 // unitChangeJSON is a changed units row (alias u) as a UnitChange.
 const unitChangeJSON = `json_build_object('id', u.id, 'kind', u.kind, 'status', u.status,
 	'lon', ST_X(u.geom), 'lat', ST_Y(u.geom),
-	'home', coalesce(u.grid_code, (SELECT grid_code FROM posts WHERE id = u.post_id), ''),
+	'home', ` + unitHome + `,
 	'position_at', u.position_at, 'status_at', u.status_at)`

@@ -77,13 +77,20 @@ func ParseFilter(rawQuery string, allowed bool) (Filter, error) {
 	return f, nil
 }
 
-// FilterKey is the canonical form of f for the cache key.
+// FilterKey is the canonical form of f for the cache key. The scope is
+// part of it, so one jurisdiction's events tile is never served to
+// another; the base map's sources carry no scope and stay shared.
 func FilterKey(f Filter) string {
-	if len(f.Statuses) == 0 && len(f.Categories) == 0 && f.Since.IsZero() && f.Until.IsZero() {
+	scoped := f.Scope != (wangge.Scope{})
+	if len(f.Statuses) == 0 && len(f.Categories) == 0 && f.Since.IsZero() && f.Until.IsZero() && !scoped {
 		return ""
 	}
-	return fmt.Sprintf("s=%s;c=%s;f=%d;u=%d", strings.Join(f.Statuses, ","), strings.Join(f.Categories, ","),
+	key := fmt.Sprintf("s=%s;c=%s;f=%d;u=%d", strings.Join(f.Statuses, ","), strings.Join(f.Categories, ","),
 		unix(f.Since), unix(f.Until))
+	if scoped {
+		key += ";r=" + f.Scope.String() // "city" or a code: digits, never confused
+	}
+	return key
 }
 
 func unix(t time.Time) int64 {

@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/wangge/wangge"
 )
 
 func TestParseFilter(t *testing.T) {
@@ -33,7 +36,7 @@ func TestParseFilter(t *testing.T) {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
 			if err == nil {
-				if d := cmp.Diff(tt.want, got); d != "" {
+				if d := cmp.Diff(tt.want, got, cmpopts.EquateComparable(wangge.Scope{})); d != "" {
 					t.Fatalf("(-want +got):\n%s", d)
 				}
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/postgis/pgtest"
 )
@@ -273,11 +274,19 @@ func TestEventsSourceFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	src, _ := s.Catalogue().Source("events")
+	// Another street's events tile of the same place holds nothing, nor
+	// does a tile asked for without a scope.
+	for _, sc := range []wangge.Scope{wangge.ScopeOf("500103002"), {}} {
+		if tile, _, err := s.Get(context.Background(), src, tileAt(106.5613, 29.5513, 16), Filter{Scope: sc}); err != nil || !tile.Empty {
+			t.Errorf("scope %s: %v empty=%v", sc, err, tile.Empty)
+		}
+	}
 	get := func(z uint32, q string) map[string]decodedLayer {
 		f, err := ParseFilter(q, true)
 		if err != nil {
 			t.Fatal(err)
 		}
+		f.Scope = wangge.CityScope() // the api sets the caller's
 		tile, _, err := s.Get(context.Background(), src, tileAt(106.5613, 29.5513, z), f)
 		if err != nil || tile.Empty {
 			t.Fatalf("z%d %q: %v empty=%v", z, q, err, tile.Empty)

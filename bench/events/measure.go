@@ -73,7 +73,7 @@ func intake(rs []replica, pts [][2]float64, c config, subs int) result {
 			for time.Now().Before(stop) {
 				n := counter.Add(1)
 				pt := pts[int(n)%len(pts)]
-				body := fmt.Sprintf(`{"category":%q,"location":{"lon":%v,"lat":%v},"description":"~bench %d","source":"staff","reporter":"bench"}`,
+				body := fmt.Sprintf(`{"category":%q,"location":{"lon":%v,"lat":%v},"description":"~bench %d","source":"staff"}`,
 					categories[int(n)%len(categories)], pt[0], pt[1], n)
 				t0 := time.Now()
 				starts[n%int64(len(starts))].Store(t0.UnixNano())

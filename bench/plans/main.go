@@ -5,7 +5,9 @@
 // core district seeded at scale 1. The baseline, measured in the same run
 // on the same parcels, is the bare minimum an edit must do: one
 // transaction that updates the parcel and rebuilds the two outlines with
-// ST_Union, no checks, no history, no moves.
+// ST_Union, no checks, no history, no moves. Requests go through the real
+// access control: a city planner's bearer token drafts, a city approver's
+// applies (four eyes), and each write waits for its audit row.
 //
 //	DATABASE_URL=$(bin/wangge db url) go run ./bench/plans
 //
@@ -30,6 +32,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/api"
 	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/data"
@@ -52,6 +55,9 @@ type bench struct {
 	db   *postgis.DB
 	base string
 	c    *http.Client
+	// Four eyes: a planner drafts, another user, an approver, applies
+	// (both city-wide, so any edit is in their jurisdiction).
+	planner, approver string
 }
 
 func run(scale float64, districts []string, n int, keep bool) error {
@@ -70,9 +76,18 @@ func run(scale float64, districts []string, n int, keep bool) error {
 	fmt.Printf("seeded scale %g districts %v in %v: %d grids, %d parcels, %d buildings, %d households, %d residents\n",
 		scale, districts, time.Since(t0).Round(time.Second), st.Rows["grids"], st.Rows["parcels"], st.Rows["buildings"],
 		st.Rows["households"], st.Rows["residents"])
-	hs := httptest.NewServer(api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: 8 << 20, Plans: &api.Plans{Store: db}}).Handler())
+	actx, stop := context.WithCancel(ctx)
+	defer stop()
+	hs := httptest.NewServer(api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: 8 << 20, Plans: &api.Plans{Store: db},
+		Access: benchkit.Access(actx, db, log)}).Handler())
 	defer hs.Close()
 	b := &bench{db: db, base: hs.URL + "/api/v1", c: hs.Client()}
+	if b.planner, err = benchkit.Token(ctx, db, wangge.RolePlanner, nil); err != nil {
+		return err
+	}
+	if b.approver, err = benchkit.Token(ctx, db, wangge.RoleApprover, nil); err != nil {
+		return err
+	}
 
 	edits, err := b.edgeEdits(ctx, n)
 	if err != nil {
@@ -134,7 +149,7 @@ func (b *bench) draws(ctx context.Context, n int) (pv, ap []time.Duration, err e
 		if len(pv) >= n {
 			break
 		}
-		d, a, err := b.once(fmt.Sprintf(`{"by":"bench","operations":[{"op":"draw","grid":"%s","boundary":%s}]}`, c[0], c[1]))
+		d, a, err := b.once(fmt.Sprintf(`{"reason":"bench","operations":[{"op":"draw","grid":"%s","boundary":%s}]}`, c[0], c[1]))
 		if err != nil {
 			continue // a neighbour too thin to lose a strip: refused, skip it
 		}
@@ -226,7 +241,7 @@ func (b *bench) edgeEdits(ctx context.Context, n int) (editSet, error) {
 			if pass == 0 && used[c.community] || pass == 1 && slices.Contains(es.list, c.e) {
 				continue
 			}
-			code, _, err := b.post("/plans", reassign(c.e.parcel, c.e.to))
+			code, _, err := b.post(b.planner, "/plans", reassign(c.e.parcel, c.e.to))
 			if err != nil {
 				return es, err
 			}
@@ -249,11 +264,20 @@ func (b *bench) edgeEdits(ctx context.Context, n int) (editSet, error) {
 }
 
 func reassign(parcel int64, to string) string {
-	return fmt.Sprintf(`{"by":"bench","reason":"bench","operations":[{"op":"reassign","parcels":[%d],"to":"%s"}]}`, parcel, to)
+	return fmt.Sprintf(`{"reason":"bench","operations":[{"op":"reassign","parcels":[%d],"to":"%s"}]}`, parcel, to)
 }
 
-func (b *bench) post(path, body string) (int, map[string]any, error) {
-	res, err := b.c.Post(b.base+path, "application/json", bytes.NewReader([]byte(body)))
+// post sends body with a bearer token, as the client holding it would:
+// every request pays the real credential check and, being a write, the
+// audit row.
+func (b *bench) post(tok, path, body string) (int, map[string]any, error) {
+	req, err := http.NewRequest(http.MethodPost, b.base+path, bytes.NewReader([]byte(body)))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := b.c.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -287,13 +311,13 @@ func (b *bench) previewApply(_ context.Context, es []edit) (pv, ap []time.Durati
 // once previews and applies one plan, timing both.
 func (b *bench) once(body string) (time.Duration, time.Duration, error) {
 	t0 := time.Now()
-	code, p, err := b.post("/plans", body)
+	code, p, err := b.post(b.planner, "/plans", body)
 	d := time.Since(t0)
 	if err != nil || code != http.StatusCreated {
 		return 0, 0, fmt.Errorf("preview: %d %v %v", code, p["error"], err)
 	}
 	t0 = time.Now()
-	code, a, err := b.post(fmt.Sprintf("/plans/%.0f/apply", p["plan_id"].(float64)), "")
+	code, a, err := b.post(b.approver, fmt.Sprintf("/plans/%.0f/apply", p["plan_id"].(float64)), "")
 	ad := time.Since(t0)
 	if err != nil || code != http.StatusOK {
 		return 0, 0, fmt.Errorf("apply: %d %v %v", code, a["error"], err)
@@ -353,7 +377,7 @@ func (b *bench) mergeSplit(ctx context.Context, n int) (mpv, map_, spv, sap []ti
 		return
 	}
 	for _, p := range pairs {
-		d, a, e := b.once(fmt.Sprintf(`{"by":"bench","operations":[{"op":"merge","from":"%s","to":"%s"}]}`, p[1], p[0]))
+		d, a, e := b.once(fmt.Sprintf(`{"reason":"bench","operations":[{"op":"merge","from":"%s","to":"%s"}]}`, p[1], p[0]))
 		if e != nil {
 			err = fmt.Errorf("merge %v: %w", p, e)
 			return
@@ -365,7 +389,7 @@ func (b *bench) mergeSplit(ctx context.Context, n int) (mpv, map_, spv, sap []ti
 			return
 		}
 		y := y0 + (y1-y0)*0.47
-		d, a, e = b.once(fmt.Sprintf(`{"by":"bench","operations":[{"op":"split","grid":"%s","line":[[%f,%f],[%f,%f]]}]}`,
+		d, a, e = b.once(fmt.Sprintf(`{"reason":"bench","operations":[{"op":"split","grid":"%s","line":[[%f,%f],[%f,%f]]}]}`,
 			p[0], x0-1e-4, y, x1+1e-4, y+(y1-y0)*0.02))
 		if e != nil {
 			continue // a line that leaves a piece too small: skip that grid

@@ -95,11 +95,11 @@ func run(n, queries, updates, clients int, dur time.Duration) error {
 // checkSame asserts both engines give identical ranked lists.
 func checkSame(ctx context.Context, live *postgis.Live, db *postgis.DB, qs []geo.Query) error {
 	for _, q := range qs {
-		a, _, err := live.Nearest(q)
+		a, _, err := live.Nearest(wangge.CityScope(), q)
 		if err != nil {
 			return err
 		}
-		b, err := db.NearestExact(ctx, q)
+		b, err := db.NearestExact(ctx, wangge.CityScope(), q)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/bench/internal/benchkit"
 	"github.com/wangge/wangge/geo"
 	"github.com/wangge/wangge/postgis"
@@ -63,7 +64,7 @@ func moves(live *postgis.Live, rs []geo.Responder, n int) {
 	rate := benchkit.Parallel(n, func(i int) {
 		u := units[i%len(units)]
 		at := u.PositionAt.Add(time.Duration(i+1) * time.Millisecond)
-		_, _ = live.MoveUnit(context.Background(), u.Key.ID, u.Lon+float64(i%100)*1e-5, u.Lat, "", at)
+		_, _ = live.MoveUnit(context.Background(), wangge.CityScope(), u.Key.ID, u.Lon+float64(i%100)*1e-5, u.Lat, "", at)
 	})
 	fmt.Printf("in-process position updates: %.0f/s over %d units (%d cores)\n", rate, len(units), runtime.GOMAXPROCS(0))
 }

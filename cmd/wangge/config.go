@@ -28,7 +28,6 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	TileCacheBytes   int64
 	WarmZoom         int
-	Open311Keys      []string      // api_keys the Open311 gateway accepts; none: it refuses submissions
 	DemoFeed         time.Duration // > 0: report a synthetic incident this often (make run's living demo)
 	AllowedHosts     []string      // Host headers served; empty: the listen address and localhost
 	CORSOrigins      []string      // browser origins allowed to call the API; empty: none
@@ -56,9 +55,6 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DBTimeout, "db-timeout", c.envDuration("WANGGE_DB_TIMEOUT", 5*time.Second), "connect timeout (WANGGE_DB_TIMEOUT)")
 	fs.Int64Var(&c.TileCacheBytes, "tile-cache-bytes", int64(c.envInt("WANGGE_TILE_CACHE_BYTES", 256<<20)), "memory for cached tiles (WANGGE_TILE_CACHE_BYTES)")
 	fs.IntVar(&c.WarmZoom, "tile-warm-zoom", c.envInt("WANGGE_TILE_WARM_ZOOM", 10), "render the city's onemap and grid tiles up to this zoom at start; -1: off (WANGGE_TILE_WARM_ZOOM)")
-	fs.Func("open311-keys", "comma-separated api_keys the Open311 gateway accepts for submissions; none: it refuses them (WANGGE_OPEN311_KEYS)",
-		func(v string) error { c.Open311Keys = splitKeys(v); return nil })
-	c.Open311Keys = splitKeys(env("WANGGE_OPEN311_KEYS", ""))
 	fs.DurationVar(&c.DemoFeed, "demo-feed", c.envDuration("WANGGE_DEMO_FEED", 0),
 		"report a synthetic incident this often, so a demo wall shows live events; 0: off (WANGGE_DEMO_FEED)")
 	fs.Func("allowed-hosts", "comma-separated Host headers served (host or host:port); default: the listen address and localhost (WANGGE_ALLOWED_HOSTS)",
@@ -165,7 +161,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("addr", c.Addr), slog.String("database_url", redact(c.DatabaseURL)),
 		slog.String("data_dir", c.DataDir), slog.Int("pg_port", c.PGPort), slog.String("log_level", c.LogLevel),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes), slog.Int("db_max_conns", c.DBMaxConns),
-		slog.Int("open311_keys", len(c.Open311Keys)), // how many, never the keys
 		slog.Duration("demo_feed", c.DemoFeed))
 }
 

@@ -137,7 +137,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	}
 	srv := api.New(api.Deps{Limits: limits, Metrics: newMetrics(mp), Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
 		Responders: responders, Query: query, Events: events, Stream: stream, Plans: &api.Plans{Store: db},
-		Open311: &api.Open311{Events: events, Categories: db, Keys: cfg.Open311Keys}, Static: frontend.FS(),
+		Open311: &api.Open311{Events: events, Categories: db}, Static: frontend.FS(),
 		Access: acc})
 	if !frontend.Built() {
 		log.Warn("this binary carries no built front end; / serves a placeholder (make build with Node installed)")

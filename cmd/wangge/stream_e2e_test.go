@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/api/ssetest"
+	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/postgis/pgtest"
 )
 
@@ -19,11 +22,30 @@ func TestEventPostedToOneProcessStreamsFromAnother(t *testing.T) {
 	pgtest.LoadSmallCity(t, db)
 	a, _ := startServer(t, dbURL)
 	b, _ := startServer(t, dbURL)
-	onB := ssetest.Dial(t, b+"/api/v1/stream?kinds=event")
+	// The street's commander reports and watches; another street's wall
+	// on the same process hears nothing of it.
+	token := func(name string, role wangge.Role, region string) string {
+		ctx := context.Background()
+		if _, err := db.CreateUser(ctx, postgis.NewUser{Name: name, Role: role, Region: region}); err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := db.IssueToken(ctx, wangge.CityScope(), name, time.Hour, "e2e")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	street := token("e2e-street", wangge.RoleCommander, "500103001")
+	other := token("e2e-other", wangge.RoleCommander, "500103002")
+	onB := ssetest.Dial(t, b+"/api/v1/stream?kinds=event", "Authorization", "Bearer "+street)
+	elsewhere := ssetest.Dial(t, b+"/api/v1/stream?kinds=event", "Authorization", "Bearer "+other)
 
-	body := `{"category":"fire_alarm","location":{"lon":106.5655,"lat":29.5545},"description":"三楼冒烟","reporter":"张三","source":"grid_worker"}`
+	body := `{"category":"fire_alarm","location":{"lon":106.5655,"lat":29.5545},"description":"三楼冒烟","reporter":"张三","source":"hotline_12345"}`
 	start := time.Now()
-	pr, err := http.Post(a+"/api/v1/events", "application/json", strings.NewReader(body))
+	req, _ := http.NewRequest("POST", a+"/api/v1/events", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+street)
+	pr, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,4 +66,9 @@ func TestEventPostedToOneProcessStreamsFromAnother(t *testing.T) {
 		t.Fatalf("message %v for event %+v", m.Data, ev)
 	}
 	t.Logf("POST on process A → SSE on process B in %v", time.Since(start))
+	select {
+	case m := <-elsewhere:
+		t.Errorf("another street's wall got %s %v", m.Event, m.Data)
+	case <-time.After(300 * time.Millisecond):
+	}
 }
