@@ -4,7 +4,9 @@ import maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './style.css';
 import { t, setLang, onLang, lang, pickLang, applyI18n, formatDistance, formatNumber, showError } from './i18n.js';
-import { api, fetchJSON, postJSON, levelOf, kpiRows } from './urls.js';
+import { api, fetchJSON, postJSON, levelOf, kpiRows, onUnauthorized } from './urls.js';
+import { controlsFor, layerGroupsFor, metricsFor, modesFor, defaultMode, userLine } from './access.js';
+import { requireSession, showLogin, logout, stillSignedIn } from './login.js';
 import { buildStyle, showDeferred, GROUPS, DEFAULT_ON, KIND_COLOURS } from './style.js';
 import { quantileBreaks, legendItems, stepExpression, normaliseStats } from './scale.js';
 import { LiveStream } from './stream.js';
@@ -19,7 +21,7 @@ const hook = (window.__wangge = { errors: [], scriptMs: performance.now() });
 maplibregl.prewarm();
 
 // Metrics: the first three come with the grid tiles, the rest from the stats API.
-const METRICS = [
+const ALL_METRICS = [
   { key: 'none' },
   { key: 'households', prop: 'households' },
   { key: 'residents', prop: 'residents' },
@@ -47,6 +49,7 @@ function renderI18n() {
   renderLegend();
   renderLive();
   renderKPI();
+  renderMyUnit();
   if (state.panelRender) state.panelRender();
 }
 $('#lang').addEventListener('click', () => {
@@ -58,22 +61,79 @@ $('#lang').addEventListener('click', () => {
     /* private mode */
   }
 });
-onLang(renderI18n);
+
+// ---------- session ----------
+// Nothing of the city is asked for before someone signed in (the boot
+// script asked who is; without a session the login page shows).
+let session = await requireSession();
+hook.sessionMs = performance.now();
+document.body.classList.remove('signed-out');
+const can = controlsFor(session.permissions);
+hook.session = session;
+hook.can = can;
+const METRICS = metricsFor(ALL_METRICS, can);
+const LAYER_GROUPS = layerGroupsFor(Object.keys(GROUPS), can);
+function renderUser() {
+  const u = $('#user');
+  u.textContent = userLine(session);
+  u.hidden = false;
+  $('#logout').hidden = false;
+}
+$('#logout').addEventListener('click', () => logout());
+renderUser();
+onLang(renderUser);
+// A 401 later: the session expired or was revoked. The same user signing
+// in again keeps the page as it is; another user starts it over (other
+// permissions, other jurisdiction).
+let relogin = null;
+onUnauthorized(() => {
+  if (relogin) return;
+  hook.relogins = (hook.relogins ?? 0) + 1;
+  relogin = showLogin({ note: 'login.expired' }).then((s) => {
+    relogin = null;
+    if (s.name !== session.name) return location.reload();
+    session = s;
+    hook.session = s;
+    const st = hook.stream; // (set once the page is up)
+    if (st && st.state !== 'idle') {
+      st.stop();
+      st.start();
+    }
+  });
+});
+if (!can.wall) {
+  // an auditor: no map for this role; the header and sign-out stay
+  $('#nowall').hidden = false;
+  for (const el of document.querySelectorAll('#topbar > :not(h1):not(#lang):not(#user):not(#logout), #side')) el.hidden = true;
+  applyI18n(document);
+  onLang(() => applyI18n(document));
+  await new Promise(() => {}); // nothing more to start
+}
+// Views and controls the role may not use are not shown (the server
+// refuses them anyway: this spares the user the 403).
+for (const b of document.querySelectorAll('#modes button')) b.hidden = !modesFor(can).includes(b.dataset.mode);
+$('#modes').hidden = modesFor(can).length < 2;
+$('#kpi').hidden = !can.kpi;
+$('.events-filter').hidden = !can.events;
+$('#live').hidden = !can.live;
+if (!can.events) for (const g of ['events', 'heat']) state.on.delete(g);
 
 // ---------- map ----------
 // Whole city at start: the districts' TileJSON bounds, fetched before the
 // map exists (no tile is fetched for a view thrown away) and inlined in
 // the style (no second round trip). The other sources are hidden until the
 // city has painted; MapLibre fetches their TileJSON meanwhile.
-const districtsTJ = await (window.__districtsTJ ?? fetchJSON(api.tileJSON('districts'))).catch((e) => {
+// (The boot script's answers are null when it found no session: then
+// asked again now that there is one.)
+const districtsTJ = ((await window.__districtsTJ) ?? (await fetchJSON(api.tileJSON('districts')).catch((e) => {
   console.warn('tilejson districts:', e.message);
   return null;
-});
+})));
 hook.tileJSONMs = performance.now();
 // The events source starts filtered to open events: at city zoom all-time
 // history (hundreds of thousands at scale 1) would bury what is live.
 const eventFilter = { days: 0, open: true };
-const eventsTJ = await (window.__eventsTJ ?? fetchJSON(api.tileJSON('events'))).catch(() => null);
+const eventsTJ = can.events ? ((await window.__eventsTJ) ?? (await fetchJSON(api.tileJSON('events')).catch(() => null))) : null;
 let eventsBaseTiles = eventsTJ?.tiles ?? null;
 const map = makeMap(districtsTJ?.bounds ?? null, {
   districts: districtsTJ,
@@ -93,7 +153,7 @@ function makeMap(b, tj) {
   hook.cityBounds = b;
   const m = new maplibregl.Map({
     container: 'map',
-    style: buildStyle(location.origin, { deferred: true, tileJSON: tj }),
+    style: buildStyle(location.origin, { deferred: true, tileJSON: tj, without: can.events ? [] : ['events', 'live'] }),
     ...(b ? { bounds: [[b[0], b[1]], [b[2], b[3]]], fitBoundsOptions: { padding: viewPadding(false) } } : { center: [106.55, 29.56], zoom: 8 }),
     attributionControl: false,
     hash: 'map', // the view survives a reload and can be shared (#map=zoom/lat/lon)
@@ -103,12 +163,15 @@ function makeMap(b, tj) {
   hook.mapCreatedMs = performance.now();
   m.once('render', () => (hook.firstRenderMs = performance.now()));
   m.once('styledata', () => (hook.styleMs = performance.now()));
+  m.once('style.load', () => (hook.styleLoaded = true));
   m.on('dataloading', (e) => {
     if (e.sourceId === 'districts' && e.tile && !hook.districtsRequestMs) hook.districtsRequestMs = performance.now();
   });
   m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'bottom-right');
   m.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   m.on('error', (e) => {
+    // a tile refused with 401: the session is gone (login again)
+    if (e?.error?.status === 401) stillSignedIn();
     const msg = e?.error?.message ?? String(e);
     hook.errors.push(msg);
     console.warn('map:', msg);
@@ -146,7 +209,7 @@ function makeMap(b, tj) {
 function renderLayerList() {
   const box = $('#layer-list');
   box.replaceChildren();
-  for (const g of Object.keys(GROUPS)) {
+  for (const g of LAYER_GROUPS) {
     const l = document.createElement('label');
     const cb = document.createElement('input');
     cb.type = 'checkbox';
@@ -406,7 +469,9 @@ async function select(level, feature, { fly = true, lngLat = null } = {}) {
   state.panelRender = render;
   render();
   const jobs = [];
-  if (level === 'building') {
+  if (level === 'building' && !can.residents) {
+    // no buildings.read: what the tile carries, without its households
+  } else if (level === 'building') {
     jobs.push(fetchJSON(api.building(feature.id)).then((b) => (detail.building = b)).catch((e) => (detail.error = e)));
   } else {
     jobs.push(fetchJSON(api.region(code)).then((r) => (detail.api = r)).catch((e) => (detail.error = e)));
@@ -605,7 +670,7 @@ async function nearest(origin) {
       li.querySelector('.who').textContent = `${t(`kind.${r.kind}`)} ${t(`type.${r.type}`)} #${r.id}`;
       li.querySelector('.dist').textContent = formatDistance(r.distance_m);
       li.querySelector('small').textContent = t(`status.${r.status}`);
-      if (eventId && r.type === 'unit' && r.status === 'available') li.appendChild(dispatchButton(r, eventId));
+      if (eventId && can.dispatch && r.type === 'unit' && r.status === 'available') li.appendChild(dispatchButton(r, eventId));
       ol.appendChild(li);
     }
     body.appendChild(ol);
@@ -710,6 +775,8 @@ const planner = new Planner({
   // setTiles reload. A second later (as after grid.changed) it was right
   // in every run.
   refresh: () => refreshSoon(),
+  can,
+  session: () => session,
   panel: () => {
     $('#panel').hidden = false;
     $('#breadcrumb').replaceChildren();
@@ -719,6 +786,56 @@ const planner = new Planner({
 map.on('dblclick', (e) => {
   if (state.mode === 'planner') planner.dblclick(e);
 });
+// Where the role starts: a responder in its view, a planner or approver
+// in the planner's; ?plan=N opens a submitted plan for its approver.
+function startMode() {
+  // the planner's layers join the style: only once it has loaded (not
+  // the first full render, 'load', which waits for the tiles too)
+  if (!hook.styleLoaded) return map.once('style.load', startMode);
+  const planParam = new URLSearchParams(location.search).get('plan');
+  const mode = planParam && can.planApply ? 'planner' : defaultMode(session, can);
+  if (mode && mode !== 'command') document.querySelector(`#modes button[data-mode="${mode}"]`)?.click();
+  if (planParam && can.planApply) planner.openPlan(planParam);
+}
+
+// ---------- a responder's unit ----------
+// The events dispatched to the responder's unit (the server answers only
+// what its jurisdiction shows); a click opens the incident's responders.
+let myEvents = null;
+async function loadMyUnit() {
+  if (session.unit_id == null || !can.events) return;
+  try {
+    const body = await fetchJSON(api.events({ limit: 200 }));
+    myEvents = (body?.events ?? []).filter((e) => e.unit_id === session.unit_id);
+  } catch (e) {
+    myEvents = { error: e };
+  }
+  hook.myEvents = myEvents;
+  renderMyUnit();
+}
+function renderMyUnit() {
+  const sec = $('#myunit');
+  if (session.unit_id == null || !can.events) return;
+  sec.hidden = false;
+  const body = $('#myunit-body');
+  body.replaceChildren();
+  if (!myEvents) return body.append(t('loading'));
+  if (myEvents.error) return body.appendChild(showError(document.createElement('div'), myEvents.error));
+  if (!myEvents.length) return body.append(t('myunit.none'));
+  const ol = document.createElement('ol');
+  for (const e of myEvents) {
+    const li = document.createElement('li');
+    li.dataset.id = e.id;
+    li.textContent = `#${e.id} ${e.category} · ${t(`status.${e.status}`)} · ${e.address || e.grid_code}`;
+    li.addEventListener('click', () => {
+      map.flyTo({ center: [e.lon, e.lat], zoom: Math.max(map.getZoom(), 15) });
+      nearest({ lngLat: { lng: e.lon, lat: e.lat }, eventId: e.id });
+    });
+    ol.appendChild(li);
+  }
+  body.appendChild(ol);
+}
+const myUnitSoon = debounce(loadMyUnit, 1000);
 map.on('click', (e) => {
   if (state.mode === 'planner') return planner.click(e);
   if (state.mode === 'responder') {
@@ -861,26 +978,30 @@ function pushLive() {
 }
 const stream = new LiveStream(api.stream({ kinds: 'event,grid' }), {
   onState: (s) => {
+    // EventSource hides the status of a refused reconnect: ask whether
+    // the session is still there (a 401 brings the login back)
+    if (s === 'stale') stillSignedIn();
     liveState = s === 'idle' ? 'off' : s;
     hook.liveState = liveState;
     renderLive();
   },
   onMessage: (m) => {
     if (m.type === 'resync') {
-      loadKPI();
+      if (can.kpi) loadKPI();
       return refreshSoon();
     }
     if (m.type === 'grid.changed') return refreshSoon();
     const inc = incidentOf(m);
     if (!inc) return;
     incidents.add(inc);
+    if (session.unit_id != null) myUnitSoon();
     hook.lastIncident = { ...inc, receivedAt: Date.now() };
     pushLive();
     setTimeout(pushLive, 3100); // end of the highlight
     kpiSoon();
   },
 });
-const kpiSoon = debounce(loadKPI, 1000);
+const kpiSoon = debounce(() => can.kpi && loadKPI(), 1000);
 
 // A grid edit bumps the tiles' data version: fetch every source's TileJSON
 // again and point the source at the new versioned URLs, so the map follows
@@ -912,10 +1033,15 @@ let started = false;
 function afterFirstPaint() {
   if (started) return;
   started = true;
-  loadKPI();
-  setInterval(loadKPI, 30000);
-  stream.start();
+  if (can.kpi) {
+    loadKPI();
+    setInterval(loadKPI, 30000);
+  }
+  if (can.live) stream.start();
+  loadMyUnit();
 }
 setTimeout(afterFirstPaint, 5000); // should the city never paint
 
+onLang(renderI18n);
 renderI18n();
+startMode();

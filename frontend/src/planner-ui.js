@@ -1,4 +1,5 @@
-// The planner view: select a grid, pick parcels of a neighbour (or of the
+// The planner view (a planner drafts, an approver of the parent region
+// applies: four eyes): select a grid, pick parcels of a neighbour (or of the
 // grid, out to a neighbour), merge with a neighbour or split along a drawn
 // line; preview through POST /api/v1/plans, apply, and the grid's history
 // with revert. The map follows an apply through the tiles' new version
@@ -37,9 +38,10 @@ function msgEl(el, msg) {
 export class Planner {
   // deps: map, hook (window.__wangge), highlight(code) for the selection
   // outline, refresh() re-reads the tiles' versions, panel() opens the
-  // side panel and returns its body.
-  constructor({ map, hook, highlight, refresh, panel }) {
-    Object.assign(this, { map, hook, highlight, refresh, panel });
+  // side panel and returns its body; can: the session's controls
+  // (access.js), session() the signed-in user.
+  constructor({ map, hook, highlight, refresh, panel, can = {}, session = () => null }) {
+    Object.assign(this, { map, hook, highlight, refresh, panel, can, session });
     this.active = false;
     this.grid = null;
     this.tool = 'reassign';
@@ -48,8 +50,8 @@ export class Planner {
     this.preview = null; // the last POST /plans answer (201) or refusal (422)
     this.msg = null; // { kind: 'ok' | 'error' | 'hint', text, title? }
     this.history = null;
-    this.by = t('plan.by.default');
     this.reason = '';
+    this.openId = '';
     hook.planner = this;
   }
 
@@ -226,12 +228,14 @@ export class Planner {
     const draft = this.draft;
     this.msg = { kind: 'hint', text: t('loading') };
     this.render();
-    const res = await postJSON(api.plans(), draft.body({ by: this.by || t('plan.by.default'), reason: this.reason }));
+    const res = await postJSON(api.plans(), draft.body({ by: this.actor(), reason: this.reason }));
     if (draft !== this.draft) return;
     this.msg = null;
     if (res.status === 201) {
       this.preview = { ok: true, ...res.body };
       this.setData('plan-preview', previewGeoJSON(res.body));
+      // a planner's draft waits for an approver (it cannot apply it)
+      if (!this.can.planApply) this.msg = { kind: 'ok', text: t('plan.submitted').replace('{id}', res.body.plan_id) };
     } else if (res.status === 422) {
       this.preview = { ok: false, problems: res.body?.problems ?? [], error: res.error };
     } else {
@@ -248,10 +252,10 @@ export class Planner {
     if (!p?.ok) return;
     this.msg = { kind: 'hint', text: t('loading') };
     this.render();
-    const res = await postJSON(api.planApply(p.plan_id), { by: this.by || t('plan.by.default') });
+    const res = await postJSON(api.planApply(p.plan_id), {});
     this.hook.plannerApply = { status: res.status, planId: p.plan_id };
     if (res.status === 200) {
-      this.draft.clear();
+      this.draft?.clear();
       this.line.reset();
       this.preview = null;
       this.setData('plan-draw', EMPTY);
@@ -274,7 +278,7 @@ export class Planner {
 
   async revert(version) {
     const code = this.grid;
-    const res = await postJSON(api.gridRevert(code), { version, by: this.by || t('plan.by.default'), reason: `${t('plan.revert')} v${version}` });
+    const res = await postJSON(api.gridRevert(code), { version, by: this.actor(), reason: `${t('plan.revert')} v${version}` });
     if (code !== this.grid) return;
     if (res.status === 200) {
       this.msg = { kind: 'ok', text: t('plan.reverted').replace('{v}', version) };
@@ -287,8 +291,69 @@ export class Planner {
 
   afterEdit() {
     Promise.resolve(this.refresh()).catch(() => {});
+    if (!this.grid) return;
     this.loadHistory();
     this.loadMovable();
+  }
+
+  // actor: who the plan is by, the signed-in user (the server takes it
+  // from the credential; sent while its older releases still ask for it).
+  actor() {
+    return this.session()?.name || t('plan.by.default');
+  }
+
+  // openPlan shows a submitted plan (GET /api/v1/plans/{id}) for its
+  // approver to check and apply; the map goes to its grids.
+  async openPlan(id) {
+    id = String(id ?? '').trim();
+    if (!/^\d+$/.test(id)) return;
+    this.select(null);
+    this.openId = id;
+    this.msg = { kind: 'hint', text: t('loading') };
+    this.render();
+    let body;
+    try {
+      body = await fetchJSON(api.plan(id));
+    } catch (e) {
+      this.msg = errorMsg(e);
+      this.render();
+      return;
+    }
+    if (!body || body.notFound) {
+      this.msg = { kind: 'error', text: errorText({ code: 'not_found' }), code: 'not_found' };
+      this.render();
+      return;
+    }
+    this.msg = body.status === 'applied' ? { kind: 'hint', text: t('plan.status.applied') } : null;
+    this.preview = { ok: !(body.problems?.length) && body.status !== 'applied', opened: true, ...body };
+    this.hook.plannerOpened = this.preview;
+    const geo = previewGeoJSON(body);
+    this.setData('plan-preview', geo);
+    const pts = geo.features.flatMap((f) => f.geometry.coordinates.flat(f.geometry.type === 'Polygon' ? 1 : 2));
+    if (pts.length) {
+      const xs = pts.map((p) => p[0]);
+      const ys = pts.map((p) => p[1]);
+      this.map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]],
+        { padding: { top: 80, bottom: 40, left: 290, right: 360 }, duration: 0 });
+    }
+    this.render();
+  }
+
+  // renderOpen: the approver's "open plan #" box.
+  renderOpen(el) {
+    const box = el('div', 'open');
+    const inp = el('input');
+    inp.id = 'plan-open-id';
+    inp.inputMode = 'numeric';
+    inp.placeholder = t('plan.open.id');
+    inp.value = this.openId;
+    inp.addEventListener('input', () => (this.openId = inp.value));
+    inp.addEventListener('keydown', (e) => e.key === 'Enter' && this.openPlan(inp.value));
+    const b = el('button', null, t('plan.open'));
+    b.id = 'plan-open';
+    b.addEventListener('click', () => this.openPlan(inp.value));
+    box.append(inp, b);
+    return [box, el('div', 'sub', t('plan.open.hint'))];
   }
 
   // loadMovable asks the server which grids touch this one (tiles hold
@@ -338,14 +403,27 @@ export class Planner {
     body.appendChild(box);
     box.append(el('h3', null, t('plan.title')));
     if (!this.grid) {
+      if (this.can.planApply) box.append(...this.renderOpen(el));
       box.append(el('div', 'sub', t('plan.pick')));
       if (this.msg) box.append(msgEl(el, this.msg));
+      if (this.preview) box.append(this.renderPreview(el));
       return;
     }
     const sub = el('div', 'sub', `${t('level.grid')} ${this.grid}`);
     sub.dataset.grid = this.grid;
     box.append(sub);
 
+    if (!this.can.planDraft) {
+      // an approver: the grid's history (and revert); plans come by number
+      const actions = el('div', 'actions');
+      const other = el('button', null, t('plan.other'));
+      other.addEventListener('click', () => this.select(null));
+      actions.append(other);
+      box.append(actions);
+      if (this.msg) box.append(msgEl(el, this.msg));
+      box.append(this.renderHistory(el));
+      return;
+    }
     const tools = el('div', 'tools');
     for (const k of TOOLS) {
       const b = el('button', k === this.tool ? 'on' : '', t(`plan.tool.${k}`));
@@ -389,21 +467,16 @@ export class Planner {
     }
 
     const who = el('div', 'who');
-    const by = el('input');
-    by.id = 'plan-by';
-    by.value = this.by;
-    by.placeholder = t('plan.by');
-    by.addEventListener('input', () => (this.by = by.value));
     const why = el('input');
     why.id = 'plan-reason';
     why.value = this.reason;
     why.placeholder = t('plan.reason');
     why.addEventListener('input', () => (this.reason = why.value));
-    who.append(by, why);
+    who.append(why);
     box.append(who);
 
     const actions = el('div', 'actions');
-    const pv = el('button', 'primary', t('plan.preview'));
+    const pv = el('button', 'primary', t(this.can.planApply ? 'plan.preview' : 'plan.submit'));
     pv.id = 'plan-preview';
     pv.disabled = d.empty;
     pv.addEventListener('click', () => this.runPreview());
@@ -431,8 +504,9 @@ export class Planner {
     sec.id = 'plan-result';
     sec.dataset.ok = p.ok ? '1' : '0';
     if (p.plan_id) sec.dataset.plan = p.plan_id;
-    sec.append(el('h2', null, p.ok ? `${t('plan.preview.title')} #${p.plan_id}` : t('plan.rejected')));
-    if (p.ok) {
+    sec.append(el('h2', null, p.ok || p.opened ? `${t('plan.preview.title')} #${p.plan_id}` : t('plan.rejected')));
+    if (p.opened && p.by) sec.append(el('div', 'sub', `${t('plan.by.who')}: ${p.by}${p.reason ? ` · ${p.reason}` : ''}`));
+    if (p.ok || p.opened) {
       const table = el('table', 'grids');
       const head = el('tr');
       for (const k of ['grid', 'households', 'band']) head.append(el('th', null, t(`plan.col.${k}`)));
@@ -475,7 +549,7 @@ export class Planner {
       }
       sec.append(ul);
     } else if (!p.ok && p.error) sec.append(msgEl(el, errorMsg(p.error)));
-    if (p.ok) {
+    if (p.ok && this.can.planApply) {
       const b = el('button', 'primary', t('plan.apply'));
       b.id = 'plan-apply';
       b.addEventListener('click', () => this.apply());
@@ -504,7 +578,7 @@ export class Planner {
       const when = formatDateTime(v.changed_at);
       li.append(el('b', null, `v${v.version}`), ` ${v.changed_by || '—'} · ${when}`, el('br'), el('small', 'sub', v.reason || (v.plan_id == null ? t('plan.unplanned') : '')));
       if (v.current) li.append(' ', el('small', 'current', t('plan.current')));
-      else {
+      else if (this.can.planRevert) {
         const b = el('button', 'revert', t('plan.revert'));
         b.addEventListener('click', () => this.revert(v.version));
         li.append(' ', b);

@@ -32,9 +32,11 @@ const match = (prop, table, fallback) => ['match', ['get', prop], ...Object.entr
 // buildStyle: with deferred, every layer but the district outlines starts
 // hidden, so the first frame (the whole city) is not queued behind the
 // denser sources; the page shows them right after (showDeferred).
-export function buildStyle(origin, { deferred = false, tileJSON = {} } = {}) {
+// without: sources the user may not read (their layers go too: a viewer's
+// role without events.read would get 403s for every events tile).
+export function buildStyle(origin, { deferred = false, tileJSON = {}, without = [] } = {}) {
   const sources = {};
-  for (const s of SOURCES) {
+  for (const s of SOURCES.filter((x) => !without.includes(x))) {
     const tj = tileJSON[s];
     // inline TileJSON when the page already has it (one round trip less)
     sources[s] = tj?.tiles
@@ -135,6 +137,8 @@ export function buildStyle(origin, { deferred = false, tileJSON = {} } = {}) {
       l.layout = { ...l.layout, visibility: 'none' };
     }
   }
+  for (const x of without) delete style.sources[x];
+  if (without.length) style.layers = style.layers.filter((l) => !without.includes(l.source));
   return style;
 }
 

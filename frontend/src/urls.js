@@ -37,6 +37,8 @@ export const api = {
   gridHistory: (code) => `/api/v1/grids/${enc(code)}/history`,
   gridNeighbours: (code) => `/api/v1/grids/${enc(code)}/neighbours`,
   gridRevert: (code) => `/api/v1/grids/${enc(code)}/revert`,
+  session: () => '/api/v1/session',
+  events: ({ limit } = {}) => `/api/v1/events${qs({ limit })}`,
   stream: ({ kinds, lastEventId } = {}) => `/api/v1/stream${qs({ kinds, last_event_id: lastEventId })}`,
 };
 
@@ -76,7 +78,7 @@ export class ApiError extends Error {
 // a failed connection: status 0) stands for, from api/errors.go's table.
 export function codeOfStatus(status) {
   if (!status) return 'network';
-  return { 400: 'invalid', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 412: 'stale', 413: 'too_large', 422: 'plan_rejected' }[status] ??
+  return { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 412: 'stale', 413: 'too_large', 422: 'plan_rejected', 429: 'too_many_attempts' }[status] ??
     (status === 500 ? 'internal' : status >= 500 ? 'unavailable' : 'invalid');
 }
 
@@ -94,11 +96,23 @@ export async function apiError(r) {
   return new ApiError(r.status, await readBody(r), r.statusText);
 }
 
+// A 401 from any call means the session is gone (expired, revoked, logged
+// out elsewhere): the page shows its login again. The page registers what
+// to do; the call itself still fails as usual.
+let unauthorized = () => {};
+export function onUnauthorized(f) {
+  unauthorized = f ?? (() => {});
+}
+function saw401(status) {
+  if (status === 401) unauthorized();
+}
+
 // fetchJSON returns the body, or null when the endpoint does not exist
 // (404/405/501): the page degrades rather than fails while parts of the
 // API are not deployed. Other errors throw an ApiError.
 export async function fetchJSON(url, { signal, fetchImpl = globalThis.fetch } = {}) {
   const r = await fetchImpl(url, { signal, headers: { Accept: 'application/json' } });
+  saw401(r.status);
   if (r.status === 404 || r.status === 405 || r.status === 501) {
     const body = await readBody(r);
     // A JSON 404 from a route that exists (unknown region) is "not found";
@@ -115,15 +129,19 @@ export async function fetchJSON(url, { signal, fetchImpl = globalThis.fetch } = 
 // postJSON sends body as JSON and answers { status, body, error }: error
 // is an ApiError unless the answer is a 2xx; a failed connection answers
 // status 0 (code 'network') rather than throwing, so callers have one path.
-export async function postJSON(url, body, { method = 'POST', fetchImpl = globalThis.fetch } = {}) {
+// quiet401: a login's own 401 (wrong password) is not a lost session.
+export async function postJSON(url, body, { method = 'POST', fetchImpl = globalThis.fetch, quiet401 = false } = {}) {
   let r;
   try {
-    r = await fetchImpl(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
+    r = await fetchImpl(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
     return { status: 0, body: null, error: new ApiError(0, null, e?.message ?? String(e)) };
   }
+  if (!quiet401) saw401(r.status);
   const b = await readBody(r);
-  return { status: r.status, body: b, error: r.ok ? null : new ApiError(r.status, b, r.statusText) };
+  return { status: r.status, body: b, error: r.ok ? null : new ApiError(r.status, b, r.statusText),
+    ...(r.headers ? { headers: r.headers } : {}) }; // (a 429's Retry-After)
 }
 
 // kpiRows: the KPI panel's rows [i18n key, value, is a rate] from

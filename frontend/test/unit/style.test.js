@@ -40,3 +40,13 @@ describe('kpi rows', () => {
     expect(kpiRows(null).every((r) => r[1] === undefined)).toBe(true);
   });
 });
+
+describe('a role without events.read', () => {
+  it('gets no events or live source and no layer reading them', () => {
+    const s = buildStyle('http://x', { without: ['events', 'live'] });
+    expect(Object.keys(s.sources)).not.toContain('events');
+    expect(Object.keys(s.sources)).not.toContain('live');
+    expect(s.layers.filter((l) => l.source === 'events' || l.source === 'live')).toEqual([]);
+    expect(s.layers.map((l) => l.id)).toContain('districts-fill');
+  });
+});
