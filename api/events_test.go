@@ -46,16 +46,7 @@ func evCity(t *testing.T) (*postgis.DB, string) {
 // name, which the event log shows, and a bearer token.
 func evUser(t testing.TB, db *postgis.DB, role wangge.Role, region string, unit *int64) (name, tok string) {
 	t.Helper()
-	ctx := context.Background()
-	name = fmt.Sprintf("ev-%s-%d-%d", role, time.Now().UnixNano()%1_000_000, internalSeq.Add(1))
-	if _, err := db.CreateUser(ctx, postgis.NewUser{Name: name, Role: role, Region: region, UnitID: unit}); err != nil {
-		t.Fatalf("test user %s: %v", name, err)
-	}
-	tok, _, err := db.IssueToken(ctx, wangge.CityScope(), name, time.Hour, "test")
-	if err != nil {
-		t.Fatalf("test token %s: %v", name, err)
-	}
-	return name, tok
+	return pgtest.User(t, db, role, region, unit)
 }
 
 // evAs sends tok with every request that carries no Authorization of its

@@ -203,16 +203,9 @@ func (s *Server) oidcCallback(c *gin.Context, o *OIDC) {
 		fail(c, s.log, err)
 		return
 	}
-	secret, cred, err := s.access.Credentials.IssueCredential(c.Request.Context(), p.UserID, postgis.KindSession, s.sessionTTL(), "oidc login")
-	if err != nil {
-		fail(c, s.log, err)
-		return
+	if _, _, ok := s.startSession(c, p, "oidc login"); ok {
+		c.Redirect(http.StatusSeeOther, "/")
 	}
-	p.CredentialID = cred.ID
-	c.Set(principalKey, p)
-	setTarget(c, "user "+p.Name)
-	s.setSessionCookie(c, secret, int(s.sessionTTL().Seconds()))
-	c.Redirect(http.StatusSeeOther, "/")
 }
 
 func (o *OIDC) claimName(v, def string) string {

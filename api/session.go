@@ -72,18 +72,28 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.throttle.Succeeded(b.Name)
-	secret, cred, err := s.access.Credentials.IssueCredential(c.Request.Context(), p.UserID, postgis.KindSession, s.sessionTTL(), "login from "+ip)
+	p, expires, ok := s.startSession(c, p, "login from "+ip)
+	if !ok {
+		return
+	}
+	who := whoAmIOf(p)
+	who.ExpiresAt = &expires
+	c.JSON(http.StatusCreated, who)
+}
+
+// startSession issues a session for p, sets its cookie and makes p the
+// request's principal (the audit row names it); false: answered already.
+func (s *Server) startSession(c *gin.Context, p wangge.Principal, label string) (wangge.Principal, time.Time, bool) {
+	secret, cred, err := s.access.Credentials.IssueCredential(c.Request.Context(), p.UserID, postgis.KindSession, s.sessionTTL(), label)
 	if err != nil {
 		fail(c, s.log, err)
-		return
+		return p, time.Time{}, false
 	}
 	p.CredentialID = cred.ID
 	c.Set(principalKey, p)
 	setTarget(c, "user "+p.Name)
 	s.setSessionCookie(c, secret, int(s.sessionTTL().Seconds()))
-	who := whoAmIOf(p)
-	who.ExpiresAt = &cred.ExpiresAt
-	c.JSON(http.StatusCreated, who)
+	return p, cred.ExpiresAt, true
 }
 
 func (s *Server) sessionTTL() time.Duration {

@@ -176,7 +176,7 @@ func abuse(ctx context.Context, o options, dbURL string, limits bool, reader, re
 		go func() {
 			defer wg.Done()
 			for j := i; ctx.Err() == nil; j++ {
-				st, _ := get(ctx, hc, base+expensive[j%len(expensive)], reader)
+				st, _ := do(ctx, hc, "GET", base+expensive[j%len(expensive)], "", reader)
 				if st == http.StatusTooManyRequests {
 					limited.Add(1)
 					time.Sleep(100 * time.Millisecond) // a careless client still backs off a little
@@ -200,7 +200,7 @@ func abuse(ctx context.Context, o options, dbURL string, limits bool, reader, re
 			}
 			body := fmt.Sprintf(`{"category":"noise","location":{"lon":%v,"lat":%v},"description":"bench %d","source":"patrol"}`, lon, lat, n)
 			start := time.Now()
-			st, err := post(hc, base+"/api/v1/events", body, reporter)
+			st, err := do(context.Background(), hc, "POST", base+"/api/v1/events", body, reporter)
 			d := time.Since(start)
 			mu.Lock()
 			if err != nil || st != http.StatusCreated {
@@ -215,7 +215,7 @@ func abuse(ctx context.Context, o options, dbURL string, limits bool, reader, re
 		defer wg.Done()
 		for ctx.Err() == nil {
 			start := time.Now()
-			if st, _ := get(context.Background(), hc, base+"/healthz", ""); st == 200 {
+			if st, _ := do(context.Background(), hc, "GET", base+"/healthz", "", ""); st == 200 {
 				mu.Lock()
 				r.health = append(r.health, time.Since(start))
 				mu.Unlock()
@@ -241,30 +241,18 @@ func abuse(ctx context.Context, o options, dbURL string, limits bool, reader, re
 	return r, nil
 }
 
-func get(ctx context.Context, hc *http.Client, u, tok string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+// do sends one request with a token ("" none) and drains the answer.
+func do(ctx context.Context, hc *http.Client, method, u, body, tok string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, strings.NewReader(body))
 	if err != nil {
 		return 0, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	res, err := hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode, nil
-}
-
-func post(hc *http.Client, u, body, tok string) (int, error) {
-	req, err := http.NewRequest("POST", u, strings.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
 	res, err := hc.Do(req)
 	if err != nil {
 		return 0, err

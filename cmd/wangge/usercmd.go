@@ -30,6 +30,21 @@ func splitName(args []string) (string, []string) {
 	return "", args
 }
 
+// openNamed parses a subcommand's flags (the shared ones and its own) with
+// its one positional NAME, and opens the database.
+func openNamed(ctx context.Context, cmd string, args []string, flags func(*flag.FlagSet)) (*postgis.DB, string, error) {
+	name, rest := splitName(args)
+	cfg, fs, err := parse(cmd, rest, flags)
+	if err != nil {
+		return nil, "", err
+	}
+	if name == "" {
+		name = fs.Arg(0)
+	}
+	db, _, err := openDB(ctx, cfg)
+	return db, name, err
+}
+
 // userCmd: wangge user add NAME -role ROLE [-region CODE] [-unit ID]
 // [-no-password] (the password is read from stdin), user list, user
 // disable NAME.
@@ -37,14 +52,13 @@ func userCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("user: add, list or disable")
 	}
-	sub, rest := args[0], args[1:]
-	name, rest := splitName(rest)
+	sub := args[0]
 	var (
 		role, region string
 		unit         int64
 		noPassword   bool
 	)
-	cfg, fs, err := parse("user "+sub, rest, func(fs *flag.FlagSet) {
+	db, name, err := openNamed(ctx, "user "+sub, args[1:], func(fs *flag.FlagSet) {
 		if sub == "add" {
 			fs.StringVar(&role, "role", "", "admin, commander, grid_worker, planner, approver, responder, auditor, viewer, gateway or sensor")
 			fs.StringVar(&region, "region", "", "jurisdiction: a district, street, community or grid code; empty: the whole city")
@@ -52,13 +66,6 @@ func userCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			fs.BoolVar(&noPassword, "no-password", false, "an account for programs: bearer tokens only, no login")
 		}
 	})
-	if err != nil {
-		return err
-	}
-	if name == "" {
-		name = fs.Arg(0)
-	}
-	db, _, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -152,25 +159,17 @@ func tokenCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("token: create, revoke or list")
 	}
-	sub, rest := args[0], args[1:]
-	name, rest := splitName(rest)
+	sub := args[0]
 	var (
 		ttl   time.Duration
 		label string
 	)
-	cfg, fs, err := parse("token "+sub, rest, func(fs *flag.FlagSet) {
+	db, name, err := openNamed(ctx, "token "+sub, args[1:], func(fs *flag.FlagSet) {
 		if sub == "create" {
 			fs.DurationVar(&ttl, "ttl", 720*time.Hour, "how long the token works")
 			fs.StringVar(&label, "label", "", "what the token is for")
 		}
 	})
-	if err != nil {
-		return err
-	}
-	if name == "" {
-		name = fs.Arg(0)
-	}
-	db, _, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -225,11 +224,7 @@ func auditCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("audit: verify")
 	}
-	cfg, _, err := parse("audit verify", args[1:], nil)
-	if err != nil {
-		return err
-	}
-	db, _, err := openDB(ctx, cfg)
+	db, _, err := openNamed(ctx, "audit verify", args[1:], nil)
 	if err != nil {
 		return err
 	}
