@@ -88,7 +88,25 @@ SELECT `+eventCols+` FROM upd e, pub`,
 	if err != nil {
 		return e, fmt.Errorf("postgis: event %d %s: %w", r.ID, st.Action, translate(err))
 	}
+	if err := settleDevice(ctx, tx, e); err != nil {
+		return e, err
+	}
 	return e, nil
+}
+
+// settleDevice puts a device back to normal when the last open event about
+// it ends (resolved, closed, rejected, a duplicate): before, a sensor
+// stayed in alarm after its alarm was dismissed.
+func settleDevice(ctx context.Context, tx pgx.Tx, e wangge.Event) error {
+	if e.ObjectID == nil || e.Status.Open() {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE objects o SET status = 'normal' WHERE o.id = $1 AND o.status = 'alarm'
+		AND NOT EXISTS (SELECT 1 FROM events x WHERE x.object_id = o.id AND x.status IN `+openStatuses+`)`, *e.ObjectID)
+	if err != nil {
+		return fmt.Errorf("postgis: device of event %d: %w", e.ID, err)
+	}
+	return nil
 }
 
 // moveUnit keeps the unit's status in step with the event: dispatch sends
