@@ -249,6 +249,14 @@ func (h *open311Handlers) post(c *gin.Context) {
 		h.fail(c, format, err)
 		return
 	}
+	for k, vs := range c.Request.PostForm {
+		for _, v := range append(vs, k) {
+			if err := badText("form field "+quoteShort(k), v); err != nil {
+				h.fail(c, format, wangge.Invalid(k, "%s", err.Error()))
+				return
+			}
+		}
+	}
 	// The api_key (a gateway token) was checked by authorize, like a bearer.
 	in, err := o311Intake(c.Request.PostForm.Get)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -208,6 +209,14 @@ func decodeBody(c *gin.Context, v any) error {
 	}
 	if err != nil {
 		return wangge.Invalid("body", "cannot read the body: %v", err)
+	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD and \u0000 into a
+	// NUL PostgreSQL text cannot hold: refuse both with the reason.
+	if !utf8.Valid(raw) {
+		return wangge.Invalid("body", "not valid UTF-8")
+	}
+	if bytes.Contains(raw, []byte(`\u0000`)) {
+		return wangge.Invalid("body", "contains a NUL character (\\u0000)")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()

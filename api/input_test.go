@@ -1,0 +1,32 @@
+package api_test
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/wangge/wangge"
+)
+
+// TestBadTextIsRefused: NUL and invalid UTF-8 in JSON bodies and Open311
+// forms answer 400 with the reason, and nothing is stored.
+func TestBadTextIsRefused(t *testing.T) {
+	c := newCity(t)
+	cmd := c.inside[wangge.RoleCommander]
+	for name, body := range map[string]string{
+		"NUL escape in a JSON string": `{"category":"noise","location":{"lon":106.5613,"lat":29.5513},"description":"a\u0000b","source":"patrol"}`,
+		"invalid UTF-8 in JSON":       "{\"category\":\"noise\",\"location\":{\"lon\":106.5613,\"lat\":29.5513},\"description\":\"\xff\xfe\",\"source\":\"patrol\"}",
+	} {
+		t.Run(name, func(t *testing.T) {
+			send(t, "POST", c.url+"/api/v1/events", body, "Authorization", "Bearer "+cmd).want(t, 400, "")
+		})
+	}
+	form := url.Values{"service_code": {"noise\x00"}, "lat": {"29.5513"}, "long": {"106.5613"}, "description": {"x"}}
+	st, body := c.call(t, example{method: "POST", path: "/open311/v2/requests.json", form: form.Encode()}, c.inside[wangge.RoleGateway])
+	if st != 400 {
+		t.Errorf("Open311 form with a NUL: %d %s", st, short(body))
+	}
+	var n int
+	if err := c.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM events`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d events stored, want only the fixture's one (%v)", n, err)
+	}
+}
