@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -36,6 +37,9 @@ var statusOf = []struct {
 	{wangge.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
 
+// maxProblems bounds the problems a refused plan lists.
+const maxProblems = 50
+
 // answerOf is what an error answers: the one table above, the body
 // limit, and the typed errors that carry more for the client (allowed
 // actions, a plan's problems, the grids that changed) in extra.
@@ -47,7 +51,15 @@ func answerOf(err error) (status int, code, msg string, extra gin.H) {
 	case errors.As(err, &te):
 		return http.StatusConflict, "illegal_transition", te.Error(), gin.H{"allowed": te.Allowed, "status": te.Status, "tier": te.Tier}
 	case errors.As(err, &pe):
-		return http.StatusUnprocessableEntity, "plan_rejected", pe.Error(), gin.H{"problems": pe.Problems}
+		// A refused plan lists at most maxProblems problems (and says how
+		// many there were): a plan of made-up ids is not answered ten times
+		// its size.
+		ps, msg := pe.Problems, pe.Error()
+		if len(ps) > maxProblems {
+			ps = ps[:maxProblems]
+			msg = (&geo.PlanError{Problems: ps}).Error() + fmt.Sprintf("; and %d more problems", len(pe.Problems)-maxProblems)
+		}
+		return http.StatusUnprocessableEntity, "plan_rejected", msg, gin.H{"problems": ps, "problems_total": len(pe.Problems)}
 	case errors.As(err, &se):
 		return http.StatusPreconditionFailed, "stale", se.Error(), gin.H{"changed": se.Changed}
 	case errors.Is(err, errTooLarge):

@@ -38,7 +38,13 @@ type ignoredBy struct{}
 
 func (*ignoredBy) UnmarshalJSON([]byte) error { return nil }
 
-const maxOps = 100
+// Bounds on one plan: a community has a few hundred parcels, and a hand
+// drawn line a few hundred points; past these the request is not a plan.
+const (
+	maxOps          = 100
+	maxParcelsPerOp = 5_000
+	maxLinePoints   = 2_000
+)
 
 // request checks the fields the data layer does not (why, how many) and
 // converts drawn lines to WGS-84; by is the drafter, the caller. The
@@ -48,6 +54,14 @@ func (b planBody) request(by wangge.Principal) (postgis.PlanRequest, error) {
 	req := postgis.PlanRequest{Ops: b.Operations, Reason: b.Reason, By: by}
 	if len(b.Operations) > maxOps {
 		return req, wangge.Invalid("operations", "at most %d operations in a plan, got %d", maxOps, len(b.Operations))
+	}
+	for i, op := range b.Operations {
+		switch {
+		case len(op.Parcels) > maxParcelsPerOp:
+			return req, wangge.Invalid("operations", "operation %d names %d parcels; at most %d", i, len(op.Parcels), maxParcelsPerOp)
+		case len(op.Line) > maxLinePoints || len(op.Boundary) > maxLinePoints:
+			return req, wangge.Invalid("operations", "operation %d draws more than %d points", i, maxLinePoints)
+		}
 	}
 	if err := wangge.CheckText("reason", b.Reason, 0, 500); err != nil {
 		return req, err
