@@ -92,7 +92,7 @@ func newCity(t *testing.T) *city {
 	srv := api.New(api.Deps{Log: log, Health: db, MaxBodyBytes: 1 << 20, Version: "test", Tiles: ts,
 		Responders: &api.Responders{Index: live, SQL: db, Events: db, Units: live},
 		Query:      &api.Query{Locator: loc, LocateSQL: db, Regions: db, Stats: db, Features: db, Search: db},
-		Events:     events, Stream: stream, Plans: &api.Plans{Store: db},
+		Events:     events, Stream: stream, Plans: &api.Plans{Store: db, Fresh: &api.Freshness{Versions: db, Tiles: ts, Locator: loc}},
 		Open311: &api.Open311{Events: events, Categories: db},
 		Static:  fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>wangge</title>")}},
 		Access:  apitest.Access(t, db), Metrics: api.NewMetrics()})

@@ -29,6 +29,7 @@ type PlanStore interface {
 type Plans struct {
 	Store PlanStore
 	Rules postgis.PlanRules // zero: postgis.DefaultPlanRules
+	Fresh *Freshness        // nil: an apply answers at commit, before this replica's caches follow
 }
 
 func (s *Server) routePlans(d *Plans) {
@@ -108,6 +109,7 @@ func (h *planHandlers) apply(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
+	h.settle(c)
 	c.JSON(http.StatusOK, p)
 }
 
@@ -166,7 +168,16 @@ func (h *planHandlers) revert(c *gin.Context) {
 		return
 	}
 	setTarget(c, "grid "+code+" (plan "+strconv.FormatInt(p.PlanID, 10)+")")
+	h.settle(c)
 	c.JSON(http.StatusOK, p)
+}
+
+// settle waits for this replica's locate index and tiles to reflect the
+// committed edit; a wait that gives up is logged, the edit stands.
+func (h *planHandlers) settle(c *gin.Context) {
+	if err := h.d.Fresh.Wait(c.Request.Context()); err != nil {
+		h.log.Warn("edit applied; this replica is still catching up", "request_id", requestID(c), "err", err)
+	}
 }
 
 // gridParam reads the :code of a grid route.

@@ -164,6 +164,16 @@ type Locator struct {
 	log   *slog.Logger
 	wg    sync.WaitGroup
 	stop  context.CancelFunc
+	seen  atomic.Int64 // the grids data version the index reflects
+}
+
+// Seen is the data version of a layer the index reflects (only grids
+// move it); a writer waits for it to answer read-your-writes.
+func (l *Locator) Seen(layer string) int64 {
+	if layer != "grids" {
+		return 0
+	}
+	return l.seen.Load()
 }
 
 // StartLocator loads the index and returns once it is loaded and LISTEN
@@ -202,6 +212,10 @@ func (db *DB) NewLocator(ctx context.Context, log *slog.Logger) (*Locator, error
 
 // Reload reads every grid, region name and grid worker again.
 func (l *Locator) Reload(ctx context.Context) error {
+	vs, err := l.db.TileVersions(ctx) // read first: the load then reflects at least this
+	if err != nil {
+		return err
+	}
 	d, err := l.db.loadDirectory(ctx)
 	if err != nil {
 		return err
@@ -212,6 +226,7 @@ func (l *Locator) Reload(ctx context.Context) error {
 	}
 	l.Index.Replace(gs)
 	l.dir.Store(d)
+	l.markSeen(vs["grids"])
 	l.log.Info("grid locate index loaded", "grids", l.Index.Len(), "cells", l.Index.Cells())
 	return nil
 }
@@ -236,6 +251,18 @@ func (l *Locator) handle(ctx context.Context) func(string) {
 		}
 		if err != nil && ctx.Err() == nil {
 			l.log.Warn("locator: reload after change failed", "layer", c.Layer, "err", err)
+		}
+		if err == nil && c.Layer == "grids" {
+			l.markSeen(c.Version)
+		}
+	}
+}
+
+func (l *Locator) markSeen(v int64) {
+	for {
+		old := l.seen.Load()
+		if v <= old || l.seen.CompareAndSwap(old, v) {
+			return
 		}
 	}
 }

@@ -193,6 +193,14 @@ func (s *Service) Changed(layer string, version int64, b Bound) int {
 	return n
 }
 
+// LayerVersion is the data version of a layer the cache reflects: writes
+// up to it have evicted their tiles.
+func (s *Service) LayerVersion(layer string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.versions[layer]
+}
+
 // SetVersions replaces the layers' versions (at start, and after a lost
 // notification connection, with Flush).
 func (s *Service) SetVersions(v map[string]int64) {

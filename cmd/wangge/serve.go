@@ -132,6 +132,10 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		}
 	}
 
+	fresh := &api.Freshness{Versions: db, Tiles: ts}
+	if l, ok := query.Locator.(*postgis.Locator); ok {
+		fresh.Locator = l
+	}
 	var limits api.Limits
 	if cfg.Limits {
 		limits = api.DefaultLimits()
@@ -145,7 +149,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		mp.live, _ = responders.Index.(*postgis.Live)
 	}
 	srv := api.New(api.Deps{Limits: limits, Metrics: newMetrics(mp), Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
-		Responders: responders, Query: query, Events: events, Stream: stream, Plans: &api.Plans{Store: db},
+		Responders: responders, Query: query, Events: events, Stream: stream, Plans: &api.Plans{Store: db, Fresh: fresh},
 		Open311: &api.Open311{Events: events, Categories: db}, Static: frontend.FS(),
 		Access: acc})
 	if !frontend.Built() {
