@@ -142,7 +142,12 @@ func translate(err error) error {
 	case "23503": // foreign key
 		return wangge.Invalid("", "%s", fkReason(pe.ConstraintName))
 	case "23514", "22001", "22P02": // check, too long, bad text representation
-		return fmt.Errorf("value refused (%s): %w", pe.ConstraintName, wangge.ErrInvalid)
+		// The client gets the column when the driver names it, never our
+		// constraint names.
+		if pe.ColumnName != "" {
+			return wangge.Invalid(pe.ColumnName, "value out of range or malformed")
+		}
+		return wangge.Invalid("", "a value is out of range or malformed")
 	case "40001", "40P01":
 		return fmt.Errorf("concurrent change, retry: %w", wangge.ErrConflict)
 	}
