@@ -28,6 +28,10 @@ type EventWriter struct {
 	wg       sync.WaitGroup
 
 	batches, events atomic.Int64
+
+	// Observe, when set before Run, hears each batch's size and how long
+	// its statement and commit took (metrics).
+	Observe func(size int, took time.Duration)
 }
 
 // Stats tells how many batches were written and the events in them.
@@ -76,7 +80,11 @@ func (w *EventWriter) loop(ctx context.Context) {
 				break drain
 			}
 		}
+		start := time.Now()
 		w.write(ctx, batch)
+		if w.Observe != nil {
+			w.Observe(len(batch), time.Since(start))
+		}
 	}
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/wangge/wangge/api"
 	"github.com/wangge/wangge/postgis"
 	"github.com/wangge/wangge/tiles"
@@ -17,10 +19,22 @@ type parts struct {
 	cache   *api.PrincipalCache
 }
 
-// newMetrics registers the gauges and counters of issue #18 for one
+// observeIntake makes the intake writer report each batch's size and
+// commit latency to m (before the writer runs).
+func observeIntake(m *api.Metrics, w *postgis.EventWriter) {
+	size := m.Histogram("wangge_intake_batch_size", "Incidents written per intake statement (group commit).",
+		[]float64{1, 2, 4, 8, 16, 32, 64, 128, 256})
+	took := m.Histogram("wangge_intake_commit_seconds", "Time of one intake batch: statement and durable commit.",
+		[]float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5})
+	w.Observe = func(n int, d time.Duration) {
+		size.Observe(float64(n))
+		took.Observe(d.Seconds())
+	}
+}
+
+// addGauges registers the gauges and counters of issue #18 for one
 // replica: pool usage, tile cache, live stream, indexes, credential cache.
-func newMetrics(p parts) *api.Metrics {
-	m := api.NewMetrics()
+func addGauges(m *api.Metrics, p parts) *api.Metrics {
 	if p.db != nil {
 		pool := p.db.Pool
 		m.Gauge("wangge_db_pool_acquired_conns", "Connections in use.", func() float64 { return float64(pool.Stat().AcquiredConns()) })

@@ -108,6 +108,8 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	// Intake through a group-commit writer: concurrent reports share one
 	// statement and commit (bench/events), each answered once committed.
 	intake := intakeDB.NewEventWriter(log, 2, 256)
+	metrics := api.NewMetrics()
+	observeIntake(metrics, intake)
 	// Writers outlive the HTTP drain: a report in flight after SIGTERM is
 	// still written and answered, not failed (they stop when serve returns).
 	writersCtx, stopWriters := context.WithCancel(context.WithoutCancel(ctx))
@@ -148,7 +150,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 	if responders != nil {
 		mp.live, _ = responders.Index.(*postgis.Live)
 	}
-	srv := api.New(api.Deps{Limits: limits, Metrics: newMetrics(mp), Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
+	srv := api.New(api.Deps{Limits: limits, Metrics: addGauges(metrics, mp), Log: log, Health: db, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Tiles: ts,
 		Responders: responders, Query: query, Events: events, Stream: stream, Plans: &api.Plans{Store: db, Fresh: fresh},
 		Open311: &api.Open311{Events: events, Categories: db}, Static: frontend.FS(),
 		Access: acc})
