@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/wangge/wangge"
@@ -28,5 +29,29 @@ func TestBadTextIsRefused(t *testing.T) {
 	var n int
 	if err := c.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM events`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d events stored, want only the fixture's one (%v)", n, err)
+	}
+}
+
+// TestErrorTextsNameNoInternals: refusals give the caller a reason without
+// our package or constraint names.
+func TestErrorTextsNameNoInternals(t *testing.T) {
+	c := newCity(t)
+	cmd := c.inside[wangge.RoleCommander]
+	for _, ex := range []example{
+		{method: "GET", path: "/api/v1/events/999999"},
+		{method: "GET", path: "/api/v1/buildings/999999"},
+		{method: "GET", path: "/api/v1/regions/500103999"},
+		{method: "POST", path: "/api/v1/events/" + c.id(c.eventID) + "/transitions", body: `{"action":"evaluate","score":9}`},
+		{method: "POST", path: "/api/v1/events", body: `{"category":"nope","location":{"lon":106.5613,"lat":29.5513},"description":"x","source":"patrol"}`},
+	} {
+		st, body := c.call(t, ex, cmd)
+		if st < 400 || st >= 500 {
+			t.Errorf("%s %s: %d", ex.method, ex.path, st)
+		}
+		for _, internal := range []string{"postgis", "geo:", "pgx", "_check", "_fkey", "constraint", "SQLSTATE"} {
+			if strings.Contains(body, internal) {
+				t.Errorf("%s %s answers %q, naming %q", ex.method, ex.path, body, internal)
+			}
+		}
 	}
 }
