@@ -159,7 +159,11 @@ func (h *eventHandlers) list(c *gin.Context) {
 	for i := range es {
 		es[i] = shown(c, es[i])
 	}
-	c.JSON(http.StatusOK, gin.H{"events": es, "count": len(es)})
+	out := gin.H{"events": es, "count": len(es)}
+	if len(es) == f.Limit { // a full page: the next one starts below its last id
+		out["next_before"] = es[len(es)-1].ID
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 // transition: POST /api/v1/events/:id/transitions {action, note, unit_id,

@@ -181,7 +181,7 @@ func (b transitionBody) check(id int64, ifMatch, actor string) (postgis.Transiti
 	return r, nil
 }
 
-// parseEventQuery reads GET /api/v1/events?bbox=&status=&region=&since=&limit=.
+// parseEventQuery reads GET /api/v1/events?bbox=&status=&region=&since=&limit=&before=.
 func parseEventQuery(q url.Values) (postgis.EventQuery, error) {
 	f := postgis.EventQuery{Limit: 100}
 	if s := q.Get("bbox"); s != "" {
@@ -219,6 +219,13 @@ func parseEventQuery(q url.Values) (postgis.EventQuery, error) {
 			return f, wangge.Invalid("limit", "limit must be 1 to 1000, got %q", s)
 		}
 		f.Limit = n
+	}
+	if s := q.Get("before"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return f, wangge.Invalid("before", "before must be an event id (the next_before of the previous page), got %q", s)
+		}
+		f.Before = n
 	}
 	return f, nil
 }

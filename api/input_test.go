@@ -55,3 +55,34 @@ func TestErrorTextsNameNoInternals(t *testing.T) {
 		}
 	}
 }
+
+// TestEventListPages: the event list pages newest first by keyset
+// (next_before), every event once.
+func TestEventListPages(t *testing.T) {
+	c := newCity(t)
+	cmd := []string{"Authorization", "Bearer " + c.inside[wangge.RoleCommander]}
+	for i := range 4 {
+		send(t, "POST", c.url+"/api/v1/events", `{"category":"noise","location":{"lon":106.5613,"lat":29.5513},"description":"page `+strings.Repeat("x", i+1)+`","source":"patrol"}`, cmd...).want(t, 201, "")
+	}
+	seen, next, pages := map[float64]bool{}, "/api/v1/events?limit=2", 0
+	last := 1e18
+	for next != "" && pages < 10 {
+		a := send(t, "GET", c.url+next, "", cmd...)
+		a.want(t, 200, "")
+		for _, e := range a.body["events"].([]any) {
+			id := e.(map[string]any)["id"].(float64)
+			if seen[id] || id >= last {
+				t.Fatalf("event %v twice or out of order", id)
+			}
+			seen[id], last = true, id
+		}
+		next, pages = "", pages+1
+		if nb, ok := a.body["next_before"].(float64); ok {
+			next = "/api/v1/events?limit=2&before=" + c.id(int64(nb))
+		}
+	}
+	if len(seen) != 5 || pages != 3 {
+		t.Fatalf("%d events in %d pages, want the 5 in 3", len(seen), pages)
+	}
+	send(t, "GET", c.url+"/api/v1/events?before=x", "", cmd...).want(t, 400, "before")
+}

@@ -213,6 +213,7 @@ type EventQuery struct {
 	Categories   []string
 	ReportedFrom time.Time // reported at or after
 	ReportedTo   time.Time // reported before
+	Before       int64     // keyset: only ids below it (the next page of a newest-first list); 0: from the newest
 	Limit        int
 }
 
@@ -252,6 +253,9 @@ func (db *DB) Events(ctx context.Context, scope wangge.Scope, f EventQuery) ([]w
 	}
 	if !f.ReportedTo.IsZero() {
 		where = append(where, "e.reported_at < "+arg(f.ReportedTo))
+	}
+	if f.Before > 0 {
+		where = append(where, "e.id < "+arg(f.Before))
 	}
 	q := `SELECT ` + eventCols + ` FROM events e WHERE ` + strings.Join(where, " AND ")
 	q += " ORDER BY e.id DESC LIMIT " + arg(f.Limit)
