@@ -167,7 +167,9 @@ func (db *DB) Features(ctx context.Context, scope wangge.Scope, q FeatureQuery) 
 		where += fmt.Sprintf(" AND %s > $%d", c.idCol, len(args))
 	}
 	args = append(args, q.Limit+1, q.Offset)
-	sql := fmt.Sprintf(`SELECT %s::text, ST_AsGeoJSON(geom, 7), %s FROM %s%s ORDER BY %s LIMIT $%d OFFSET $%d`,
+	// The id goes out as text under another name: ORDER BY id would
+	// otherwise sort that text ("10" before "9") instead of the index.
+	sql := fmt.Sprintf(`SELECT %s::text AS fid, ST_AsGeoJSON(geom, 7), %s FROM %s%s ORDER BY %s LIMIT $%d OFFSET $%d`,
 		c.idCol, c.propsSQL, c.table, where, c.idCol, len(args)-1, len(args))
 	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {
