@@ -26,6 +26,8 @@ type Cache struct {
 	items    map[string]*list.Element
 	hits     uint64
 	misses   uint64
+	evicted  uint64 // dropped for room (the LRU's own choice)
+	invalid  uint64 // dropped because a write covered them
 }
 
 // NewCache holds at most maxBytes of tiles (plus small per-entry overhead).
@@ -67,6 +69,7 @@ func (c *Cache) put(e *entry) {
 	for c.cur > c.max {
 		last := c.ll.Back()
 		c.removeLocked(last)
+		c.evicted++
 	}
 }
 
@@ -90,6 +93,7 @@ func (c *Cache) evict(drop func(*entry) bool) int {
 		}
 		el = next
 	}
+	c.invalid += uint64(n)
 	return n
 }
 
@@ -100,11 +104,14 @@ type CacheStats struct {
 	MaxBytes int64  `json:"max_bytes"`
 	Hits     uint64 `json:"hits"`
 	Misses   uint64 `json:"misses"`
+	Evicted  uint64 `json:"evicted"`     // dropped for room
+	Invalid  uint64 `json:"invalidated"` // dropped by writes
 }
 
 // Stats reports the cache's size and hit counts.
 func (c *Cache) Stats() CacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return CacheStats{Entries: len(c.items), Bytes: c.cur, MaxBytes: c.max, Hits: c.hits, Misses: c.misses}
+	return CacheStats{Entries: len(c.items), Bytes: c.cur, MaxBytes: c.max, Hits: c.hits, Misses: c.misses,
+		Evicted: c.evicted, Invalid: c.invalid}
 }

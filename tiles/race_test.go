@@ -95,3 +95,19 @@ func TestTimeDependentTilesExpire(t *testing.T) {
 		t.Fatalf("past the TTL: cached %v, %d renders", cached, r.calls.Load())
 	}
 }
+
+// TestCacheCountsEvictionsAndInvalidations: the metrics' two reasons a
+// tile leaves the cache.
+func TestCacheCountsEvictionsAndInvalidations(t *testing.T) {
+	c := NewCache(3 * (entryOverhead + 64))
+	for i := range 5 {
+		c.put(&entry{key: string(rune('a' + i)), gz: make([]byte, 60)})
+	}
+	if st := c.Stats(); st.Evicted == 0 || st.Entries+int(st.Evicted) != 5 {
+		t.Fatalf("after 5 puts into room for ~3: %+v", st)
+	}
+	n := c.evict(func(*entry) bool { return true })
+	if st := c.Stats(); st.Invalid != uint64(n) || st.Entries != 0 {
+		t.Fatalf("after invalidating all: %+v (n %d)", st, n)
+	}
+}

@@ -53,6 +53,9 @@ func addGauges(m *api.Metrics, p parts) *api.Metrics {
 		m.Gauge("wangge_tile_cache_bytes", "Bytes of cached tiles.", func() float64 { return float64(t.CacheStats().Bytes) })
 		m.Counter("wangge_tile_cache_hits_total", "Tiles served from the cache.", func() float64 { return float64(t.CacheStats().Hits) })
 		m.Counter("wangge_tile_cache_misses_total", "Tiles rendered.", func() float64 { return float64(t.CacheStats().Misses) })
+		m.Counter("wangge_tile_cache_evictions_total", "Tiles dropped to make room.", func() float64 { return float64(t.CacheStats().Evicted) })
+		m.Counter("wangge_tile_cache_invalidations_total", "Tiles dropped because a write covered them.",
+			func() float64 { return float64(t.CacheStats().Invalid) })
 	}
 	if p.stream != nil {
 		s := p.stream
