@@ -1,7 +1,6 @@
 package wangge
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -142,9 +141,4 @@ func CheckRegion(role Role, region string) error {
 		return Invalid("region", "a grid worker's region is a grid (15 digits), not %q", region)
 	}
 	return nil
-}
-
-// Describe is the principal for logs (no secret in it).
-func (p Principal) Describe() string {
-	return fmt.Sprintf("%s (%s, %s)", p.Actor(), p.Role, p.Scope())
 }

@@ -164,19 +164,6 @@ var dummyHash = func() string {
 	return h
 }()
 
-// UserBySubject finds the account an OpenID Connect subject maps to.
-func (db *DB) UserBySubject(ctx context.Context, subject string) (wangge.Principal, error) {
-	var p wangge.Principal
-	err := db.Pool.QueryRow(ctx, `SELECT id, name, role, region, unit_id FROM users
-		WHERE subject = $1 AND disabled_at IS NULL`, subject).Scan(&p.UserID, &p.Name, &p.Role, &p.Region, &p.UnitID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return p, fmt.Errorf("postgis: subject: %w", wangge.ErrNotFound)
-	} else if err != nil {
-		return p, fmt.Errorf("postgis: subject: %w", err)
-	}
-	return p, nil
-}
-
 // ProvisionSSOUser creates or updates the account of a single-sign-on
 // subject with the role and region the identity platform asserts (its
 // claims are authoritative at every login); a disabled account stays

@@ -1,12 +1,10 @@
 // Package apitest gives tests real credentials: users and bearer tokens in
-// the test's own database (pgtest.User), a real Access (credential store,
-// audit writer) and a client-side shim that sends a token on every
-// request, so tests about other things still pass through the real
-// authentication path.
+// the test's own database (pgtest.User) and a real Access (credential
+// store, audit writer), so tests about other things still pass through the
+// real authentication path.
 package apitest
 
 import (
-	"net/http"
 	"testing"
 
 	"github.com/wangge/wangge"
@@ -38,17 +36,3 @@ func Access(t testing.TB, db *postgis.DB) *api.Access {
 	t.Helper()
 	return &api.Access{Credentials: db, Audit: pgtest.AuditWriter(t, db), Admin: db, AuditLog: db, Open311Public: true}
 }
-
-// As sends the token with every request that carries no Authorization
-// header of its own, as a program holding that token would.
-func As(h http.Handler, token string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") == "" && token != "" {
-			r.Header.Set("Authorization", "Bearer "+token)
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// Header is the Authorization header of a token, for requests built by hand.
-func Header(token string) (string, string) { return "Authorization", "Bearer " + token }
