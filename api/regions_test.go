@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/postgis"
 )
 
