@@ -86,13 +86,14 @@ func RoleMay(role Role, perm Permission) bool {
 	return slices.Contains(policy[perm], role)
 }
 
-// AnonymousAllowed tells whether a request without a credential may do
-// perm, given whether the deployment keeps Open311 discovery public.
-func AnonymousAllowed(perm Permission, open311Public bool) bool {
-	if perm == PermOpen311Public {
-		return open311Public
+// May is the one decision of a route's permission for a role, anonymous
+// included: public routes for everyone, Open311 discovery for everyone
+// while the deployment keeps it public, the rest by the policy table.
+func May(role Role, perm Permission, open311Public bool) bool {
+	if perm == PermOpen311Public && open311Public || publicByDefault[perm] && perm != PermOpen311Public {
+		return true
 	}
-	return publicByDefault[perm]
+	return RoleMay(role, perm)
 }
 
 // Known tells whether perm is in the policy table (a route naming an

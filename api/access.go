@@ -75,7 +75,7 @@ func (s *Server) authorize() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		r, ok := s.ruleOf(c.Request.Method, path)
+		r, ok := s.rules[routeID{c.Request.Method, path}]
 		if !ok { // cannot happen after checkPolicy; closed all the same
 			abortJSON(c, http.StatusForbidden, "forbidden", "no policy for this route")
 			return
@@ -87,7 +87,7 @@ func (s *Server) authorize() gin.HandlerFunc {
 			abortJSON(c, http.StatusServiceUnavailable, "unavailable", "credentials cannot be checked now; retry")
 			return
 		}
-		if err != nil && wangge.AnonymousAllowed(perm, s.access.Open311Public) {
+		if err != nil && wangge.May(wangge.RoleAnonymous, perm, s.access.Open311Public) {
 			p, err = wangge.Anonymous(), nil // a public route answers whatever credential came along
 		}
 		if err != nil {
@@ -96,13 +96,13 @@ func (s *Server) authorize() gin.HandlerFunc {
 			return
 		}
 		c.Set(principalKey, p)
-		if p.Role == wangge.RoleAnonymous {
-			if !wangge.AnonymousAllowed(perm, s.access.Open311Public) {
-				c.Header("WWW-Authenticate", `Bearer realm="wangge"`)
-				abortJSON(c, http.StatusUnauthorized, "unauthorized", "log in or send a bearer token")
-				return
-			}
-		} else if !p.Can(perm) && perm != wangge.PermPublic && !(perm == wangge.PermOpen311Public && s.access.Open311Public) {
+		switch {
+		case wangge.May(p.Role, perm, s.access.Open311Public):
+		case p.Role == wangge.RoleAnonymous:
+			c.Header("WWW-Authenticate", `Bearer realm="wangge"`)
+			abortJSON(c, http.StatusUnauthorized, "unauthorized", "log in or send a bearer token")
+			return
+		default:
 			abortJSON(c, http.StatusForbidden, "forbidden", "the role "+string(p.Role)+" may not "+string(perm))
 			return
 		}

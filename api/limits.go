@@ -155,13 +155,12 @@ func (l *limiter) sweep(now time.Time) {
 // 429 with Retry-After, before any work is done.
 func (s *Server) limit() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		path := c.FullPath()
-		r, ok := s.ruleOf(c.Request.Method, path)
-		if path == "" || !ok || s.limiter == nil {
+		r, ok := s.rules[routeID{c.Request.Method, c.FullPath()}]
+		if !ok || s.limiter == nil {
 			c.Next()
 			return
 		}
-		class := classOf(c.Request.Method, path, r)
+		class := r.class
 		p := principal(c)
 		key := "ip:" + c.ClientIP()
 		if p.Role != wangge.RoleAnonymous {

@@ -23,6 +23,7 @@ func TestLimitsPerClientAndDeadline(t *testing.T) {
 		<-c.Request.Context().Done()
 		abortJSON(c, http.StatusServiceUnavailable, "timeout", "deadline passed")
 	})
+	s.resolveRoutes()
 	from := func(ip string) *http.Request {
 		r := httptest.NewRequest("GET", "/healthz", nil)
 		r.RemoteAddr = ip + ":5000"

@@ -52,6 +52,7 @@ func testServer(t *testing.T) *Server {
 		}
 		fail(c, s.log, errs[c.Param("kind")])
 	})
+	s.resolveRoutes() // routes added after New, as the server indexes its own
 	return s
 }
 

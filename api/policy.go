@@ -131,6 +131,26 @@ func (r rule) permOf(c *gin.Context) wangge.Permission {
 	return r.perm
 }
 
+// routeID names a registered route without building a string per request.
+type routeID struct{ method, path string }
+
+// resolved is a route's rule and class, looked up once when the server is
+// built, so the middleware does a map lookup per request and no more.
+type resolved struct {
+	rule
+	class Class
+}
+
+// resolveRoutes indexes every registered route's rule and class.
+func (s *Server) resolveRoutes() {
+	s.rules = map[routeID]resolved{}
+	for _, ri := range s.router.Routes() {
+		if r, ok := s.ruleOf(ri.Method, ri.Path); ok {
+			s.rules[routeID{ri.Method, ri.Path}] = resolved{rule: r, class: classOf(ri.Method, ri.Path, r)}
+		}
+	}
+}
+
 // checkPolicy makes sure every registered route has a rule naming known
 // permissions: a route added without one would otherwise be open.
 func (s *Server) checkPolicy() error {

@@ -50,6 +50,7 @@ type Server struct {
 	static   map[string]bool // the front end's files: public
 	limiter  *limiter        // nil: no limits
 	metrics  *Metrics        // nil: none
+	rules    map[routeID]resolved
 }
 
 // New builds the router with its middleware and routes.
@@ -127,6 +128,7 @@ func New(d Deps) *Server {
 	if err := s.checkPolicy(); err != nil {
 		panic(err) // a programming error: the route would be open or unreachable
 	}
+	s.resolveRoutes()
 	return s
 }
 

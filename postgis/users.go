@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -147,8 +148,10 @@ func (db *DB) Login(ctx context.Context, name, password string) (wangge.Principa
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return p, fmt.Errorf("postgis: login: %w", err)
 	}
-	stored := dummyHash
-	if hash != nil {
+	stored := ""
+	if hash == nil {
+		stored = dummyHash()
+	} else {
 		stored = *hash
 	}
 	ok := wangge.PasswordMatches(stored, password)
@@ -158,11 +161,14 @@ func (db *DB) Login(ctx context.Context, name, password string) (wangge.Principa
 	return p, nil
 }
 
-// dummyHash is checked for names that do not exist (same cost as a real one).
-var dummyHash = func() string {
+// dummyHash is checked for names that do not exist (same cost as a real
+// one). Made on the first such login, not when the package loads: an
+// argon2 hash is 64 MiB and tens of milliseconds every CLI call and test
+// binary would otherwise pay.
+var dummyHash = sync.OnceValue(func() string {
 	h, _ := wangge.HashPassword("not a password of anyone")
 	return h
-}()
+})
 
 // ProvisionSSOUser creates or updates the account of a single-sign-on
 // subject with the role and region the identity platform asserts (its
