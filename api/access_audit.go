@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -90,11 +91,7 @@ func (s *Server) audited(c *gin.Context, p wangge.Principal, perm string) {
 	_, _ = real.Write(hw.body.Bytes())
 }
 
-var errNoAudit = errorString("no audit log configured")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errNoAudit = errors.New("no audit log configured")
 
 // actorOf names the caller; a login names the account tried.
 func actorOf(c *gin.Context, p wangge.Principal) string {

@@ -28,6 +28,10 @@ var piiRules = []piiRule{
 	{piiWorker, wangge.PermStaffContacts, []string{"/api/v1/"}},
 }
 
+// shownTo records the planted strings that did appear where the policy
+// grants them: proof the scan reads answers that carry data at all.
+var shownTo = map[string]bool{}
+
 // checkPII fails when an answer carries a planted string the role may not
 // see on that route.
 func checkPII(t *testing.T, role wangge.Role, where, path, body string) {
@@ -45,6 +49,8 @@ func checkPII(t *testing.T, role wangge.Role, where, path, body string) {
 		}
 		if !ok {
 			t.Errorf("%s (%s) sees %q in %s %s", role, where, r.text, path, short(body))
+		} else {
+			shownTo[r.text] = true
 		}
 	}
 }
@@ -55,6 +61,7 @@ func checkPII(t *testing.T, role wangge.Role, where, path, body string) {
 // appears only where the policy grants it.
 func TestPIIScan(t *testing.T) {
 	c := newCity(t)
+	clear(shownTo)
 	exs := c.examples()
 	c.fillVictims(t, exs)
 	tilesToo := []string{"/tiles/onemap/14/13041/6783.mvt", "/tiles/buildings/15/26083/13567.mvt", "/tiles/buildings/16/52166/27134.mvt",
@@ -78,6 +85,13 @@ func TestPIIScan(t *testing.T) {
 				_, body := c.call(t, example{method: "GET", path: p}, tok)
 				checkPII(t, role, side, p, body)
 			}
+		}
+	}
+	// The scan would pass on refusals alone; each planted string must have
+	// reached those the policy grants it to.
+	for _, r := range piiRules {
+		if !shownTo[r.text] {
+			t.Errorf("%q never reached a role granted %s: the scan saw no data", r.text, r.grant)
 		}
 	}
 	t.Run("stream", func(t *testing.T) { streamPII(t, c) })

@@ -98,11 +98,11 @@ func (db *DB) RevokeToken(ctx context.Context, scope wangge.Scope, id int64) err
 }
 
 // Credentials lists the tokens (and, with sessions, the sessions) of the
-// users in scope, newest first.
+// users in scope, newest first (the last 1,000).
 func (db *DB) Credentials(ctx context.Context, scope wangge.Scope, sessions bool) ([]Credential, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT c.id, u.name, c.kind, c.label, c.created_at, c.expires_at, c.revoked_at
 		FROM credentials c JOIN users u ON u.id = c.user_id
-		WHERE ($1 OR c.kind = 'token') AND u.region LIKE $2 ORDER BY c.id DESC`, sessions, scope.Like())
+		WHERE ($1 OR c.kind = 'token') AND u.region LIKE $2 ORDER BY c.id DESC LIMIT `+maxListed, sessions, scope.Like())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: credentials: %w", err)
 	}

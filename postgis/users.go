@@ -97,10 +97,15 @@ func userErr(err error) error {
 	return err
 }
 
-// Users lists the accounts whose region lies in scope, by name.
+// maxListed bounds the admin lists (accounts, credentials): every login
+// adds a session, and an answer must not grow with the history.
+const maxListed = "1000"
+
+// Users lists the accounts whose region lies in scope, by name (the first
+// 1,000).
 func (db *DB) Users(ctx context.Context, scope wangge.Scope) ([]User, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, name, role, region, unit_id, disabled_at IS NOT NULL, created_at
-		FROM users WHERE region LIKE $1 ORDER BY name`, scope.Like())
+		FROM users WHERE region LIKE $1 ORDER BY name LIMIT `+maxListed, scope.Like())
 	if err != nil {
 		return nil, fmt.Errorf("postgis: users: %w", err)
 	}
