@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -25,8 +26,14 @@ type PrincipalCache struct {
 
 type cached struct {
 	p     wangge.Principal
+	err   error // a refused credential (unknown, revoked, expired): remembered too
 	until time.Time
 }
+
+// refusedTTL is how long a refused credential is answered from memory: a
+// flood of made-up tokens, which no limit sees before authentication,
+// then costs one query per token a minute rather than one per request.
+const refusedTTL = time.Minute
 
 // NewPrincipalCache caches for ttl (0: 1 min).
 func NewPrincipalCache(ttl time.Duration) *PrincipalCache {
@@ -48,23 +55,28 @@ func (pc *PrincipalCache) Get(ctx context.Context, secret string, store Credenti
 	e, ok := pc.m[key]
 	pc.mu.RUnlock()
 	if ok && now.Before(e.until) {
-		return e.p, nil
+		return e.p, e.err
 	}
 	p, expires, err := store.Authenticate(ctx, secret)
-	if err != nil {
-		return p, err
-	}
-	until := now.Add(pc.ttl)
-	if expires.Before(until) {
-		until = expires
+	var entry cached
+	switch {
+	case errors.Is(err, wangge.ErrForbidden):
+		entry = cached{err: err, until: now.Add(refusedTTL)}
+	case err != nil:
+		return p, err // the store is down: nothing learned
+	default:
+		entry = cached{p: p, until: now.Add(pc.ttl)}
+		if expires.Before(entry.until) {
+			entry.until = expires
+		}
 	}
 	pc.mu.Lock()
 	if len(pc.m) >= maxCached {
 		pc.sweep(now)
 	}
-	pc.m[key] = cached{p: p, until: until}
+	pc.m[key] = entry
 	pc.mu.Unlock()
-	return p, nil
+	return entry.p, entry.err
 }
 
 func (pc *PrincipalCache) sweep(now time.Time) {
