@@ -1,6 +1,9 @@
 package wangge
 
-import "regexp"
+import (
+	"regexp"
+	"time"
+)
 
 // Level is a tier of the administrative hierarchy.
 type Level string
@@ -52,3 +55,13 @@ const (
 	TierStreet   Tier = "street"
 	TierDistrict Tier = "district"
 )
+
+// CityZone is the city's clock (Asia/Shanghai, UTC+8 all year): days of
+// KPIs and rollups start at its midnight.
+var CityZone = time.FixedZone("CST", 8*3600)
+
+// CityDay is the city-time midnight starting t's day.
+func CityDay(t time.Time) time.Time {
+	y, m, d := t.In(CityZone).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, CityZone)
+}

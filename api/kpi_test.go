@@ -90,7 +90,9 @@ func TestKPI(t *testing.T) {
 	if m := fig("window", "all", "")["median_handling_minutes"].(float64); m > 1 {
 		t.Errorf("median handling %v minutes", m)
 	}
-	if m := fig("window", "by_category", "noise")["median_handling_minutes"].(float64); m < 29 || m > 31 {
+	// The city's median comes from the rollups' histogram: the mean of a
+	// few seconds and 60 minutes, each known to its bucket (±20%).
+	if m := fig("window", "by_category", "noise")["median_handling_minutes"].(float64); m < 24 || m > 36 {
 		t.Errorf("noise median handling %v minutes; want ~30", m)
 	}
 	code, k = call(t, "GET", hs.URL+"/api/v1/kpi?region=500103001001002&window=30d", "")

@@ -123,7 +123,7 @@ func o311Time(t time.Time) string {
 	return t.In(cityZone).Format(time.RFC3339)
 }
 
-var cityZone = time.FixedZone("CST", 8*3600)
+var cityZone = wangge.CityZone
 
 // o311Status folds our workflow into the spec's open/closed.
 func o311Status(s wangge.Status) string {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -34,12 +36,13 @@ type RegionDetail struct {
 	Geometry json.RawMessage `json:"geometry,omitempty"`
 }
 
-// Counts are the one-map figures inside a region, all computed from the
-// base tables (never from the per-grid caches).
+// Counts are the one-map figures inside a region: what stands there from
+// the rollups its writers keep in their own transactions (migration 0014),
+// so they are exact at every commit, and events as below.
 //
 // Event figures: open = reported, accepted, dispatched or on site;
 // overdue = open past its deadline; the 30-day window holds events
-// reported in the last 30 days, of which closure_rate is the share
+// reported in the last 30 city days (today and the 29 before), of which closure_rate is the share
 // closed or evaluated (rejected and duplicate ones left out; null when
 // none) and avg_handling_minutes the mean time from report to close of
 // those closed (null when none).
@@ -149,10 +152,29 @@ func (db *DB) Region(ctx context.Context, scope wangge.Scope, code string, geome
 		})
 	}
 	if in { // every row under code lies inside the scope
-		b.Queue(regionCountsSQL, code).QueryRow(func(row pgx.Row) error {
-			c, err := scanCounts(row)
+		keys := map[string]int64{}
+		b.Queue(regionStaticSQL, code).Query(func(rows pgx.Rows) error {
+			var (
+				k string
+				n int64
+			)
+			_, err := pgx.ForEachRow(rows, []any{&k, &n}, func() error {
+				keys[k] = n
+				return nil
+			})
+			c := countsFrom(keys)
 			d.Counts = &c
-			return err
+			if err != nil {
+				return fmt.Errorf("counts: %w", err)
+			}
+			return nil
+		})
+		b.Queue(regionEventsSQL(code), code, windowStart(time.Now())).QueryRow(func(row pgx.Row) error {
+			c := d.Counts
+			if err := row.Scan(&c.OpenEvents, &c.Overdue, &c.Events30d, &c.ClosureRate, &c.AvgHandlingMinutes); err != nil {
+				return fmt.Errorf("event counts: %w", err)
+			}
+			return nil
 		})
 	}
 	if level == wangge.LevelGrid && in {
@@ -219,68 +241,63 @@ func (db *DB) Districts(ctx context.Context, scope wangge.Scope) ([]RegionNode, 
 	return out, nil
 }
 
-// regionCountsSQL computes every figure of Counts under the prefix $1 in
-// one round trip; each part reads one table through its grid_code index.
-const regionCountsSQL = `SELECT
-	(SELECT count(*) FROM residents WHERE grid_code ` + inRange + `),
-	(SELECT coalesce(json_object_agg(tag, n), '{}') FROM (SELECT tag, count(*) AS n
-		FROM residents, unnest(tags) AS tag WHERE grid_code ` + inRange + ` GROUP BY tag) t),
-	(SELECT count(*) FROM households WHERE grid_code ` + inRange + `),
-	(SELECT count(*) FROM buildings WHERE grid_code ` + inRange + `),
-	(SELECT coalesce(json_object_agg(category, n), '{}') FROM (SELECT category, count(*) AS n
-		FROM objects WHERE grid_code ` + inRange + ` GROUP BY category) t),
-	(SELECT coalesce(json_object_agg(kind, n), '{}') FROM (SELECT kind, count(*) AS n
-		FROM posts WHERE grid_code ` + inRange + ` GROUP BY kind) t),
-	(SELECT coalesce(json_object_agg(kind, n), '{}') FROM (SELECT u.kind, count(*) AS n
-		FROM units u LEFT JOIN posts p ON p.id = u.post_id
-		WHERE coalesce(u.grid_code, p.grid_code) ` + inRange + ` GROUP BY u.kind) t),
-	(SELECT count(*) FROM grids WHERE status = 'active' AND code ` + inRange + `),
-	e.open, e.n30, e.closure, e.handling, e.overdue
-	FROM (SELECT
-		count(*) FILTER (WHERE status IN ` + openStatuses + `) AS open,
-		count(*) FILTER (WHERE reported_at >= now() - interval '30 days') AS n30,
-		(count(*) FILTER (WHERE reported_at >= now() - interval '30 days' AND status IN ('closed', 'evaluated')))::float8
-			/ nullif(count(*) FILTER (WHERE reported_at >= now() - interval '30 days'
-				AND status NOT IN ('rejected', 'duplicate')), 0) AS closure,
-		avg(extract(epoch FROM closed_at - reported_at) / 60) FILTER (WHERE reported_at >= now() - interval '30 days'
-			AND closed_at IS NOT NULL)::float8 AS handling,
-		count(*) FILTER (WHERE status IN ` + openStatuses + ` AND deadline_at < now()) AS overdue
-		FROM events WHERE grid_code ` + inRange + `) e`
+// regionStaticSQL reads what stands under a code from its rollup row
+// (migration 0014): one index range, however many residents live there.
+const regionStaticSQL = `SELECT key, n FROM rollup_counts WHERE code = $1`
 
-// scanCounts reads the row of regionCountsSQL: the one-map figures under
-// a region or grid code.
-func scanCounts(row pgx.Row) (Counts, error) {
-	c := Counts{}
-	var tags, cats, posts, units []byte
-	err := row.Scan(&c.Residents, &tags, &c.Households, &c.Buildings,
-		&cats, &posts, &units, &c.Grids, &c.OpenEvents, &c.Events30d, &c.ClosureRate, &c.AvgHandlingMinutes, &c.Overdue)
-	if err != nil {
-		return c, fmt.Errorf("counts: %w", err)
+// regionEventsSQL computes the event figures under the prefix $1: open and
+// overdue from the open events, the 30-day window (from the city-time
+// midnight $2) from the day rollups of a district or street, or from the
+// few events of a community or grid.
+func regionEventsSQL(code string) string {
+	window := `SELECT coalesce(sum(reported), 0) AS n30, sum(closed) AS closed, sum(reported - excluded) AS counted,
+		sum(closed_n) AS closed_n, sum(closed_minutes) AS minutes
+		FROM event_rollups WHERE code = $1 AND tier = '' AND category = '' AND day >= $2::date`
+	if len(code) > 9 {
+		window = `SELECT count(*) AS n30, count(*) FILTER (WHERE status IN ('closed', 'evaluated')) AS closed,
+			count(*) FILTER (WHERE status NOT IN ('rejected', 'duplicate')) AS counted,
+			count(closed_at) AS closed_n, sum(extract(epoch FROM closed_at - reported_at) / 60) AS minutes
+			FROM events WHERE grid_code ` + inRange + ` AND reported_at >= $2::timestamptz`
 	}
+	return `SELECT o.open, o.overdue, w.n30, w.closed::float8 / nullif(w.counted, 0), w.minutes::float8 / nullif(w.closed_n, 0)
+		FROM (SELECT count(*) AS open, count(*) FILTER (WHERE deadline_at < now()) AS overdue
+			FROM events WHERE status IN ` + openStatuses + ` AND grid_code ` + inRange + `) o, (` + window + `) w`
+}
+
+// windowStart is the first city-time midnight of the 30-day window that
+// ends today: the window the event figures cover.
+func windowStart(now time.Time) time.Time { return wangge.CityDay(now).AddDate(0, 0, -29) }
+
+// countsFrom fills Counts from a region's rollup keys (residents,
+// households, buildings, grids, tag:*, object:*, post:*, unit:*), every
+// vocabulary listed with zeros so that each region answers the same shape.
+func countsFrom(keys map[string]int64) Counts {
+	c := Counts{Residents: keys["residents"], Households: keys["households"], Buildings: keys["buildings"],
+		Grids: keys["grids"]}
 	for _, f := range []struct {
-		raw   []byte
-		keys  []string
-		into  *map[string]int64
-		total *int64
+		prefix string
+		vocab  []string
+		into   *map[string]int64
+		total  *int64
 	}{
-		{tags, residentTags, &c.ResidentsByTag, nil},
-		{cats, objectCategories, &c.ObjectsByCategory, &c.Objects},
-		{posts, postKinds, &c.PostsByKind, &c.Posts},
-		{units, unitKinds, &c.UnitsByKind, &c.Units},
+		{"tag:", residentTags, &c.ResidentsByTag, nil},
+		{"object:", objectCategories, &c.ObjectsByCategory, &c.Objects},
+		{"post:", postKinds, &c.PostsByKind, &c.Posts},
+		{"unit:", unitKinds, &c.UnitsByKind, &c.Units},
 	} {
-		m := map[string]int64{}
-		if err := json.Unmarshal(f.raw, &m); err != nil {
-			return c, fmt.Errorf("counts: %w", err)
+		m := make(map[string]int64, len(f.vocab))
+		for _, k := range f.vocab {
+			m[k] = 0
 		}
-		for _, k := range f.keys {
-			m[k] += 0
-		}
-		if f.total != nil {
-			for _, n := range m {
-				*f.total += n
+		for k, n := range keys {
+			if name, ok := strings.CutPrefix(k, f.prefix); ok {
+				m[name] += n
+				if f.total != nil {
+					*f.total += n
+				}
 			}
 		}
 		*f.into = m
 	}
-	return c, nil
+	return c
 }

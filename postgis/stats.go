@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/wangge/wangge"
 )
@@ -12,27 +13,40 @@ import (
 // statLevels maps a level to its code length.
 var statLevels = map[string]int{"district": 6, "street": 9, "community": 12, "grid": 15}
 
-// statMetrics maps a metric to the query of its value per region code
-// prefix ($1 = the level's code length, $2 the scope's LIKE pattern).
-// Resident and household figures come from the per-grid counts
-// refresh_grid_counts keeps (migration 0008), so a choropleth never scans
-// the PII tables; event figures follow the definitions of Counts.
-var statMetrics = map[string]string{
-	"households": `SELECT left(code, $1), sum(households)::float8 FROM grids WHERE status = 'active' AND code LIKE $2 GROUP BY 1`,
-	"residents":  `SELECT left(code, $1), sum(residents)::float8 FROM grids WHERE status = 'active' AND code LIKE $2 GROUP BY 1`,
-	"tagged":     `SELECT left(code, $1), sum(tagged)::float8 FROM grids WHERE status = 'active' AND code LIKE $2 GROUP BY 1`,
-	"open_events": `SELECT left(grid_code, $1), count(*)::float8 FROM events
-		WHERE grid_code LIKE $2 AND status IN ` + openStatuses + ` GROUP BY 1`,
-	"overdue": `SELECT left(grid_code, $1), count(*)::float8 FROM events
-		WHERE grid_code LIKE $2 AND status IN ` + openStatuses + ` AND deadline_at < now() GROUP BY 1`,
-	"events_30d": `SELECT left(grid_code, $1), count(*)::float8 FROM events
-		WHERE grid_code LIKE $2 AND reported_at >= now() - interval '30 days' GROUP BY 1`,
-	"closure_rate": `SELECT left(grid_code, $1), (count(*) FILTER (WHERE status IN ('closed', 'evaluated')))::float8
-		/ nullif(count(*) FILTER (WHERE status NOT IN ('rejected', 'duplicate')), 0) FROM events
-		WHERE grid_code LIKE $2 AND reported_at >= now() - interval '30 days' GROUP BY 1`,
-	"avg_handling_minutes": `SELECT left(grid_code, $1), avg(extract(epoch FROM closed_at - reported_at) / 60)::float8
-		FROM events WHERE grid_code LIKE $2 AND reported_at >= now() - interval '30 days' AND closed_at IS NOT NULL
-		GROUP BY 1`,
+// statMetrics lists the metrics Stats knows. What stands in a region
+// comes from its rollup row, open and overdue from the open events, the
+// 30-day event figures from the day rollups of districts and streets, or
+// from the window's events for communities and grids.
+var statMetrics = map[string]bool{"households": true, "residents": true, "tagged": true, "open_events": true,
+	"overdue": true, "events_30d": true, "closure_rate": true, "avg_handling_minutes": true}
+
+// statSQL is the query of metric's value per region code of a level ($1
+// its code length, $2 the scope's LIKE pattern, $3 the window's first
+// city-time midnight where the metric has a window).
+func statSQL(level, metric string) (string, bool) {
+	switch metric {
+	case "households", "residents", "tagged":
+		return `SELECT code, n::float8 FROM rollup_counts WHERE key = '` + metric + `' AND length(code) = $1 AND code LIKE $2`, false
+	case "open_events":
+		return `SELECT left(grid_code, $1), count(*)::float8 FROM events
+			WHERE grid_code LIKE $2 AND status IN ` + openStatuses + ` GROUP BY 1`, false
+	case "overdue":
+		return `SELECT left(grid_code, $1), count(*)::float8 FROM events
+			WHERE grid_code LIKE $2 AND status IN ` + openStatuses + ` AND deadline_at < now() GROUP BY 1`, false
+	}
+	value := map[string]string{
+		"events_30d":           `sum(reported)::float8`,
+		"closure_rate":         `sum(closed)::float8 / nullif(sum(reported - excluded), 0)`,
+		"avg_handling_minutes": `sum(closed_minutes)::float8 / nullif(sum(closed_n), 0)`,
+	}[metric]
+	if level == "district" || level == "street" {
+		return `SELECT code, ` + value + ` FROM event_rollups
+			WHERE length(code) = $1 AND code LIKE $2 AND tier = '' AND category = '' AND day >= $3::date GROUP BY 1`, true
+	}
+	return `SELECT left(grid_code, $1), ` + value + ` FROM (SELECT grid_code, 1 AS reported,
+			(status IN ('closed', 'evaluated'))::int AS closed, (status IN ('rejected', 'duplicate'))::int AS excluded,
+			(closed_at IS NOT NULL)::int AS closed_n, extract(epoch FROM closed_at - reported_at) / 60 AS closed_minutes
+			FROM events WHERE grid_code LIKE $2 AND reported_at >= $3::timestamptz) e GROUP BY 1`, true
 }
 
 // ratioMetrics have no value (null) where nothing was measured, where the
@@ -54,7 +68,7 @@ func CheckStat(level, metric string) error {
 	if _, ok := statLevels[level]; !ok {
 		return wangge.Invalid("level", "unknown level %q (want district, street, community or grid)", level)
 	}
-	if _, ok := statMetrics[metric]; !ok {
+	if !statMetrics[metric] {
 		return wangge.Invalid("metric", "unknown metric %q (want %s)", metric, strings.Join(StatMetrics(), ", "))
 	}
 	return nil
@@ -94,7 +108,12 @@ func (db *DB) Stats(ctx context.Context, scope wangge.Scope, level, metric strin
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgis: stats %s/%s: %w", level, metric, err)
 	}
-	rows, err = db.Pool.Query(ctx, statMetrics[metric], n, scope.Like())
+	q, windowed := statSQL(level, metric)
+	args := []any{n, scope.Like()}
+	if windowed {
+		args = append(args, windowStart(time.Now()))
+	}
+	rows, err = db.Pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: stats %s/%s: %w", level, metric, err)
 	}

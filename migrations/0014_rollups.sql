@@ -1,0 +1,281 @@
+-- Rollups (issue 17): the command centre's figures kept current in the
+-- transactions that change them, so a drill-down, a choropleth or the
+-- city's KPIs read a few rows whatever the number of residents and events.
+--
+-- * rollup_counts: what stands in a region — residents (by tag),
+--   households, buildings, objects by category, posts and units by kind,
+--   active grids — per code at every level ('' the city, then district,
+--   street, community, grid).
+-- * event_rollups: events by the day (Asia/Shanghai) they were reported,
+--   for the city and each district (overall, by tier, by category) and each
+--   street (overall): reported, resolved, closed, rejected or duplicate,
+--   evaluated and their scores, report-to-close minutes, and a histogram of
+--   report-to-resolution minutes for the median. Open and overdue figures
+--   come from the open events (a small set), finer regions from the events
+--   themselves (a street's year is a few thousand).
+--
+-- Statement-level triggers with transition tables keep both: one upsert
+-- per statement, whatever it touched. Deltas that cancel (a grid edit
+-- moving buildings inside a community, a unit's position) are dropped
+-- before the upsert, so such writes lock no region's row; the rows are
+-- upserted in key order, so two writers take them in the same order.
+-- rollups_expected_* recompute from the base tables: the rebuild after a
+-- bulk load and `wangge rollups verify` use them.
+
+CREATE TABLE rollup_counts (
+    code text   NOT NULL CHECK (code ~ '^([0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15})?$'),
+    key  text   NOT NULL,
+    n    bigint NOT NULL,
+    PRIMARY KEY (code, key)
+);
+-- Choropleths read one key for every region of a level.
+CREATE INDEX rollup_counts_level_idx ON rollup_counts (key, length(code), code);
+
+-- Handling-time histogram: bucket i (1-based) holds [1.4^(i-1) - 1, 1.4^i - 1)
+-- minutes, the last one everything from about 24 days on: a median read
+-- from it is within ±20% of the exact one, and it adds up across rows.
+CREATE FUNCTION handling_bucket(minutes float8) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT least(32, floor(ln(greatest(minutes, 0) + 1) / ln(1.4))::int + 1)
+$$;
+
+CREATE FUNCTION hist_step(s int[], b int, n int) RETURNS int[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF b IS NOT NULL AND n <> 0 THEN
+        s[b] := s[b] + n;
+    END IF;
+    RETURN s;
+END $$;
+
+CREATE FUNCTION hist_add(a int[], b int[]) RETURNS int[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_agg(coalesce(a[i], 0) + coalesce(b[i], 0) ORDER BY i) FROM generate_series(1, 32) i
+$$;
+
+-- hist_agg(bucket, n) counts n into bucket; hist_sum adds histograms.
+CREATE AGGREGATE hist_agg(int, int) (
+    SFUNC = hist_step, STYPE = int[],
+    INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
+);
+CREATE AGGREGATE hist_sum(int[]) (
+    SFUNC = hist_add, STYPE = int[],
+    INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
+);
+
+CREATE TABLE event_rollups (
+    code           text   NOT NULL CHECK (code ~ '^([0-9]{6}|[0-9]{9})?$'),
+    day            date   NOT NULL,
+    tier           text   NOT NULL CHECK (tier IN ('', 'grid', 'street', 'district')),
+    category       text   NOT NULL,
+    reported       bigint NOT NULL,
+    resolved       bigint NOT NULL, -- resolved, closed or evaluated (or a resolution time)
+    closed         bigint NOT NULL, -- closed or evaluated
+    excluded       bigint NOT NULL, -- rejected or duplicate
+    evaluated      bigint NOT NULL,
+    score_sum      bigint NOT NULL,
+    closed_n       bigint NOT NULL, -- with a close time
+    closed_minutes float8 NOT NULL, -- their report-to-close minutes, summed
+    hist           int[]  NOT NULL, -- report-to-resolution minutes (handling_bucket)
+    PRIMARY KEY (code, day, tier, category),
+    -- '' is "all": a row is overall, by tier or by category; streets only overall.
+    CHECK (tier = '' OR category = ''),
+    CHECK (length(code) < 9 OR (tier = '' AND category = ''))
+);
+
+-- What one event contributes (sign s: +1 as it is, -1 as it was).
+CREATE FUNCTION event_rollup_terms(e events, s int, OUT day date, OUT reported int, OUT resolved int, OUT closed int,
+    OUT excluded int, OUT evaluated int, OUT score int, OUT closed_n int, OUT closed_minutes float8, OUT bucket int)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT (e.reported_at AT TIME ZONE 'Asia/Shanghai')::date, s,
+        s * (e.resolved_at IS NOT NULL OR e.status IN ('resolved', 'closed', 'evaluated'))::int,
+        s * (e.status IN ('closed', 'evaluated'))::int,
+        s * (e.status IN ('rejected', 'duplicate'))::int,
+        s * (e.satisfaction IS NOT NULL)::int,
+        s * coalesce(e.satisfaction, 0),
+        s * (e.closed_at IS NOT NULL)::int,
+        s * coalesce(extract(epoch FROM e.closed_at - e.reported_at) / 60, 0)::float8,
+        CASE WHEN e.resolved_at IS NOT NULL THEN handling_bucket(extract(epoch FROM e.resolved_at - e.reported_at) / 60) END
+$$;
+
+-- Adds signed per-grid deltas (grid code, key, n) to every level above and
+-- including the grid; deltas summing to zero are left out.
+CREATE FUNCTION rollup_add(p_grid text[], p_key text[], p_n bigint[]) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO rollup_counts AS r (code, key, n)
+    SELECT left(d.grid, l.len), d.key, sum(d.n)
+    FROM unnest(p_grid, p_key, p_n) AS d(grid, key, n)
+    CROSS JOIN (VALUES (0), (6), (9), (12), (15)) AS l(len)
+    WHERE d.grid IS NOT NULL
+    GROUP BY 1, 2
+    HAVING sum(d.n) <> 0
+    ORDER BY 1, 2
+    ON CONFLICT (code, key) DO UPDATE SET n = r.n + EXCLUDED.n
+$$;
+
+-- The transition rows of a statement, signed: a query over them, per
+-- trigger operation (transition tables are named new_rows and old_rows;
+-- the cast keeps the table's row type through UNION ALL).
+CREATE FUNCTION rollup_source(op text, tbl text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT format(CASE op
+        WHEN 'INSERT' THEN 'SELECT r::%1$I AS r, 1 AS s FROM new_rows r'
+        WHEN 'DELETE' THEN 'SELECT r::%1$I AS r, -1 AS s FROM old_rows r'
+        ELSE 'SELECT r::%1$I AS r, 1 AS s FROM new_rows r UNION ALL SELECT r::%1$I, -1 FROM old_rows r' END, tbl)
+$$;
+
+-- rollup_counts_trigger(keys, grid): keys is an SQL expression over a row
+-- (r) giving its text[] of keys, grid the expression of its grid code.
+CREATE FUNCTION rollup_counts_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('SELECT rollup_add(array_agg(g), array_agg(k), array_agg(n)) FROM (
+        SELECT g, k, sum(s)::bigint AS n FROM (
+            SELECT (t.r).*, t.s FROM (%s) t) r
+        CROSS JOIN LATERAL (SELECT %s AS g) gg, unnest(%s) AS k
+        GROUP BY 1, 2) d', rollup_source(TG_OP, TG_TABLE_NAME), TG_ARGV[1], TG_ARGV[0]);
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION rollup_events_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format($q$
+    INSERT INTO event_rollups AS x (code, day, tier, category, reported, resolved, closed, excluded, evaluated,
+        score_sum, closed_n, closed_minutes, hist)
+    SELECT k.code, f.day, k.tier, k.category, sum(f.reported), sum(f.resolved), sum(f.closed), sum(f.excluded),
+        sum(f.evaluated), sum(f.score), sum(f.closed_n), sum(f.closed_minutes), hist_agg(f.bucket, f.reported)
+    FROM (%s) t
+    CROSS JOIN LATERAL event_rollup_terms(t.r, t.s) f
+    CROSS JOIN LATERAL (VALUES ('', '', ''), ('', (t.r).tier, ''), ('', '', (t.r).category_code),
+        (left((t.r).grid_code, 6), '', ''), (left((t.r).grid_code, 6), (t.r).tier, ''),
+        (left((t.r).grid_code, 6), '', (t.r).category_code), (left((t.r).grid_code, 9), '', '')) k(code, tier, category)
+    GROUP BY 1, 2, 3, 4
+    HAVING sum(f.reported) <> 0 OR sum(f.resolved) <> 0 OR sum(f.closed) <> 0 OR sum(f.excluded) <> 0
+        OR sum(f.evaluated) <> 0 OR sum(f.score) <> 0 OR sum(f.closed_n) <> 0 OR sum(f.closed_minutes) <> 0
+        OR hist_agg(f.bucket, f.reported) <> '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (code, day, tier, category) DO UPDATE SET
+        reported = x.reported + EXCLUDED.reported, resolved = x.resolved + EXCLUDED.resolved,
+        closed = x.closed + EXCLUDED.closed, excluded = x.excluded + EXCLUDED.excluded,
+        evaluated = x.evaluated + EXCLUDED.evaluated, score_sum = x.score_sum + EXCLUDED.score_sum,
+        closed_n = x.closed_n + EXCLUDED.closed_n, closed_minutes = x.closed_minutes + EXCLUDED.closed_minutes,
+        hist = hist_add(x.hist, EXCLUDED.hist)$q$, rollup_source(TG_OP, TG_TABLE_NAME));
+    RETURN NULL;
+END $$;
+
+-- Keys per layer (the rows' own grid code unless said).
+CREATE FUNCTION rollup_keys_resident(tags text[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ARRAY['residents'] || CASE WHEN cardinality(tags) > 0 THEN ARRAY['tagged'] ELSE '{}'::text[] END
+        || ARRAY(SELECT DISTINCT 'tag:' || t FROM unnest(tags) t)
+$$;
+
+-- A unit counts in its own grid (a grid worker's) or its post's.
+CREATE FUNCTION unit_grid(grid text, post bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(grid, (SELECT p.grid_code FROM posts p WHERE p.id = post))
+$$;
+
+DO $$
+DECLARE
+    spec record;
+    op text;
+BEGIN
+    FOR spec IN SELECT * FROM (VALUES
+        ('residents', 'rollup_keys_resident(tags)', 'grid_code'),
+        ('households', 'ARRAY[''households'']', 'grid_code'),
+        ('buildings', 'ARRAY[''buildings'']', 'grid_code'),
+        ('objects', 'ARRAY[''object:'' || category]', 'grid_code'),
+        ('posts', 'ARRAY[''post:'' || kind]', 'grid_code'),
+        ('units', 'ARRAY[''unit:'' || kind]', 'unit_grid(grid_code, post_id)'),
+        ('grids', 'CASE WHEN status = ''active'' THEN ARRAY[''grids''] ELSE ''{}''::text[] END', 'code')
+    ) AS s(tbl, keys, grid) LOOP
+        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s FOR EACH STATEMENT
+                EXECUTE FUNCTION rollup_counts_trigger(%L, %L)',
+                spec.tbl || '_rollup_' || op, op, spec.tbl,
+                CASE op WHEN 'insert' THEN 'NEW TABLE AS new_rows' WHEN 'delete' THEN 'OLD TABLE AS old_rows'
+                    ELSE 'OLD TABLE AS old_rows NEW TABLE AS new_rows' END,
+                spec.keys, spec.grid);
+        END LOOP;
+    END LOOP;
+    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER %s ON events REFERENCING %s FOR EACH STATEMENT
+            EXECUTE FUNCTION rollup_events_trigger()', 'events_rollup_' || op, op,
+            CASE op WHEN 'insert' THEN 'NEW TABLE AS new_rows' WHEN 'delete' THEN 'OLD TABLE AS old_rows'
+                ELSE 'OLD TABLE AS old_rows NEW TABLE AS new_rows' END);
+    END LOOP;
+END $$;
+
+-- A post moving grid (a grid edit) takes its units without a grid along.
+CREATE FUNCTION rollup_post_units_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM rollup_add(array_agg(g), array_agg(k), array_agg(n)) FROM (
+        SELECT p.g, 'unit:' || u.kind AS k, sum(p.s)::bigint AS n
+        FROM (SELECT id, grid_code AS g, 1 AS s FROM new_rows UNION ALL SELECT id, grid_code, -1 FROM old_rows) p
+        JOIN units u ON u.post_id = p.id AND u.grid_code IS NULL
+        GROUP BY 1, 2) d;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER posts_rollup_units AFTER UPDATE ON posts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rollup_post_units_trigger();
+
+-- The rollups recomputed from the base tables: per grid first (one pass
+-- over each table), then summed up the levels.
+CREATE FUNCTION rollups_expected_counts() RETURNS TABLE (code text, key text, n bigint)
+LANGUAGE sql STABLE AS $$
+    WITH g AS (
+        SELECT r.grid_code AS grid, k.key, count(*) AS n
+        FROM residents r, unnest(rollup_keys_resident(r.tags)) AS k(key) GROUP BY 1, 2
+        UNION ALL SELECT grid_code, 'households', count(*) FROM households GROUP BY 1
+        UNION ALL SELECT grid_code, 'buildings', count(*) FROM buildings GROUP BY 1
+        UNION ALL SELECT grid_code, 'object:' || category, count(*) FROM objects GROUP BY 1, 2
+        UNION ALL SELECT grid_code, 'post:' || kind, count(*) FROM posts GROUP BY 1, 2
+        UNION ALL SELECT coalesce(u.grid_code, p.grid_code), 'unit:' || u.kind, count(*)
+            FROM units u LEFT JOIN posts p ON p.id = u.post_id GROUP BY 1, 2
+        UNION ALL SELECT code, 'grids', count(*) FROM grids WHERE status = 'active' GROUP BY 1
+    )
+    SELECT left(g.grid, l.len), g.key, sum(g.n)::bigint
+    FROM g CROSS JOIN (VALUES (0), (6), (9), (12), (15)) AS l(len)
+    WHERE g.grid IS NOT NULL
+    GROUP BY 1, 2
+$$;
+
+CREATE FUNCTION rollups_expected_events() RETURNS SETOF event_rollups
+LANGUAGE sql STABLE AS $$
+    WITH s AS ( -- per street, day, tier and category: one pass over the events
+        SELECT left(e.grid_code, 9) AS street, f.day, e.tier, e.category_code AS category,
+            sum(f.reported) AS reported, sum(f.resolved) AS resolved, sum(f.closed) AS closed,
+            sum(f.excluded) AS excluded, sum(f.evaluated) AS evaluated, sum(f.score) AS score_sum,
+            sum(f.closed_n) AS closed_n, sum(f.closed_minutes) AS closed_minutes, hist_agg(f.bucket, 1) AS hist
+        FROM events e CROSS JOIN LATERAL event_rollup_terms(e, 1) f
+        GROUP BY 1, 2, 3, 4
+    )
+    SELECT k.code, s.day, k.tier, k.category, sum(s.reported)::bigint, sum(s.resolved)::bigint, sum(s.closed)::bigint,
+        sum(s.excluded)::bigint, sum(s.evaluated)::bigint, sum(s.score_sum)::bigint, sum(s.closed_n)::bigint,
+        sum(s.closed_minutes)::float8, hist_sum(s.hist)
+    FROM s CROSS JOIN LATERAL (VALUES ('', '', ''), ('', s.tier, ''), ('', '', s.category),
+        (left(s.street, 6), '', ''), (left(s.street, 6), s.tier, ''), (left(s.street, 6), '', s.category),
+        (s.street, '', '')) k(code, tier, category)
+    GROUP BY 1, 2, 3, 4
+$$;
+
+-- rollups_rebuild replaces both tables with their recomputation (after a
+-- bulk load with the triggers off). The lock keeps writers out meanwhile.
+CREATE FUNCTION rollups_rebuild() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    LOCK TABLE rollup_counts, event_rollups IN EXCLUSIVE MODE;
+    DELETE FROM rollup_counts;
+    INSERT INTO rollup_counts SELECT * FROM rollups_expected_counts();
+    DELETE FROM event_rollups;
+    INSERT INTO event_rollups SELECT * FROM rollups_expected_events();
+END $$;
+
+SELECT rollups_rebuild();
+
+-- A street's (or finer) events over a window: through the grid code, then
+-- the report time, without visiting the rest of the street's history.
+CREATE INDEX events_grid_reported_idx ON events (grid_code, reported_at);
