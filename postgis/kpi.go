@@ -109,7 +109,7 @@ GROUP BY GROUPING SETS ((p.name), (p.name, e.tier), (p.name, e.category_code))`,
 // kpiSum adds up rollup rows and open events into one KPIFigures.
 type kpiSum struct {
 	reported, resolved, closed, evaluated, score, overdue, open int64
-	hist                                                       [histBuckets]int64
+	hist                                                        [histBuckets]int64
 }
 
 func (k *kpiSum) figures() KPIFigures {

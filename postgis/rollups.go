@@ -129,4 +129,3 @@ func (db *DB) RollupSize(ctx context.Context) (rows, bytes int64, err error) {
 	}
 	return rows, bytes, nil
 }
-
