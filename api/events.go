@@ -43,6 +43,10 @@ type Events struct {
 
 func (s *Server) routeEvents(d *Events) {
 	h := &eventHandlers{d: d, log: s.log}
+	if d.KPI != nil {
+		h.kpi = &kpiAnswers{src: d.KPI, cache: newAnswerCache[kpiBody](s.dataVersion(d.KPI))}
+		s.kpi = h.kpi
+	}
 	v1 := s.router.Group("/api/v1")
 	v1.POST("/events", h.create)
 	v1.GET("/events", h.list)
@@ -50,13 +54,14 @@ func (s *Server) routeEvents(d *Events) {
 	v1.POST("/events/:id/transitions", h.transition)
 	v1.POST("/alarms", h.alarm)
 	if d.KPI != nil {
-		v1.GET("/kpi", h.kpi)
+		v1.GET("/kpi", h.kpiAnswer)
 	}
 }
 
 type eventHandlers struct {
 	d   *Events
 	log *slog.Logger
+	kpi *kpiAnswers // nil: no KPI source
 }
 
 // create: POST /api/v1/events. 201 once committed; a retry with the same

@@ -2,6 +2,8 @@ package api
 
 import (
 	"log/slog"
+
+	"github.com/wangge/wangge/postgis"
 )
 
 // Query is what the read API behind the one-map needs: locate,
@@ -25,12 +27,13 @@ func (s *Server) routeQuery(d *Query) {
 		v1.POST("/locate", h.locateBatch)
 	}
 	if d.Regions != nil {
+		h.regionCache = newAnswerCache[postgis.RegionDetail](s.dataVersion(d.Regions))
 		v1.GET("/regions", h.regions)
 		v1.GET("/regions/:code", h.region)
 		v1.GET("/buildings/:id", h.building)
 	}
 	if d.Stats != nil {
-		h.statsCache = newStatsCache(d.Stats)
+		h.statsCache = newStatsCache(d.Stats, s.dataVersion(d.Stats))
 		v1.GET("/stats", h.stats)
 	}
 	if d.Features != nil {
@@ -46,9 +49,10 @@ func (s *Server) routeQuery(d *Query) {
 }
 
 type queryHandlers struct {
-	d          *Query
-	log        *slog.Logger
-	statsCache *statsCache
-	located    locatedJSON
-	extent     extentCache
+	d           *Query
+	log         *slog.Logger
+	statsCache  *statsCache
+	regionCache *answerCache[postgis.RegionDetail]
+	located     locatedJSON
+	extent      extentCache
 }

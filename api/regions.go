@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,6 +18,7 @@ type RegionStore interface {
 	Region(ctx context.Context, scope wangge.Scope, code string, geometry bool) (postgis.RegionDetail, error)
 	Districts(ctx context.Context, scope wangge.Scope) ([]postgis.RegionNode, error)
 	Building(ctx context.Context, scope wangge.Scope, id int64) (postgis.Building, error)
+	DataVersioner
 }
 
 // regions: GET /api/v1/regions — the districts the caller's scope
@@ -45,11 +47,18 @@ func (h *queryHandlers) region(c *gin.Context) {
 		fail(c, h.log, err)
 		return
 	}
-	d, err := h.d.Regions.Region(c.Request.Context(), scope(c), code, geometry)
+	// A wall's drill-down: the same few regions asked by every wall, so
+	// answers are shared per scope (the worker's phone revealed per caller).
+	sc := scope(c)
+	d, hit, err := h.regionCache.get(c.Request.Context(), fmt.Sprintf("%s/%s/%t", sc, code, geometry),
+		func(ctx context.Context) (postgis.RegionDetail, error) {
+			return h.d.Regions.Region(ctx, sc, code, geometry)
+		})
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
+	cacheHeader(c, hit)
 	d.Worker = d.Worker.Reveal(principal(c))
 	c.JSON(http.StatusOK, d)
 }

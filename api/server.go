@@ -51,6 +51,17 @@ type Server struct {
 	limiter  *limiter        // nil: no limits
 	metrics  *Metrics        // nil: none
 	rules    map[routeID]resolved
+	versions *dataVersion // shared by the answer caches; nil until one needs it
+	kpi      *kpiAnswers  // nil: no KPI source (nothing to push on the stream)
+}
+
+// dataVersion is the replica's one data-version reader, made from the
+// first source a route group brings (every store reads the same version).
+func (s *Server) dataVersion(src DataVersioner) *dataVersion {
+	if s.versions == nil {
+		s.versions = &dataVersion{src: src, now: time.Now}
+	}
+	return s.versions
 }
 
 // New builds the router with its middleware and routes.

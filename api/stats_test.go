@@ -95,7 +95,7 @@ func TestStatsRoute(t *testing.T) {
 		now(), now() + interval '1 hour', ST_PointOnSurface(geom) FROM grids WHERE code = $1`, grid); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(statsVersionEvery + 100*time.Millisecond)
+	time.Sleep(versionEvery + 100*time.Millisecond)
 	_, h3, s3 := getStats(t, url, "")
 	if h3.Get("X-Cache") != "miss" || *s3.Values[grid] != *s1.Values[grid]+1 || s3.Version == s1.Version {
 		t.Errorf("after a new event: cache %q, %s %v → %v, version %s → %s", h3.Get("X-Cache"), grid,

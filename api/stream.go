@@ -50,6 +50,10 @@ type Stream struct {
 	subs    map[*subscriber]struct{}
 	closed  bool
 
+	kpiDirty map[string]bool // grid codes of events written since the last kpi.changed round
+	kpiOn    bool
+	stop     chan struct{} // closed by Close: ends the kpi.changed pusher
+
 	dropped atomic.Int64
 }
 
@@ -125,6 +129,12 @@ func (s *Stream) Publish(ms []postgis.StreamMessage) {
 		}
 		f := frame{seq: m.Seq, kind: m.Kind, region: m.Region, bbox: m.BBox, bytes: appendFrame(nil, &m)}
 		s.push(f)
+		if s.kpiOn && strings.HasPrefix(m.Kind, "event.") {
+			if s.kpiDirty == nil {
+				s.kpiDirty = map[string]bool{}
+			}
+			s.kpiDirty[m.Region] = true
+		}
 		for sub := range s.subs {
 			if !sub.wants(&f) {
 				continue
@@ -244,6 +254,10 @@ func (s *Stream) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
+	if s.stop != nil {
+		close(s.stop)
+		s.stop = nil
+	}
 	for sub := range s.subs {
 		delete(s.subs, sub)
 		close(sub.gone)

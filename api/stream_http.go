@@ -15,7 +15,7 @@ import (
 )
 
 // streamKinds are the message kinds a client may ask for (prefixes).
-var streamKinds = []string{"event", "unit", "grid"}
+var streamKinds = []string{"event", "unit", "grid", "kpi"}
 
 // parseStreamQuery reads ?bbox=&region=&kinds=event,unit and the
 // Last-Event-ID (header, or ?last_event_id= for clients that cannot set it).
@@ -37,7 +37,7 @@ func parseStreamQuery(q url.Values, lastHeader string) (*subscriber, int64, erro
 	if s := q.Get("kinds"); s != "" {
 		for _, k := range strings.Split(s, ",") {
 			if !slices.Contains(streamKinds, k) {
-				return nil, 0, wangge.Invalid("kinds", "unknown kind %q (event, unit, grid)", k)
+				return nil, 0, wangge.Invalid("kinds", "unknown kind %q (event, unit, grid, kpi)", k)
 			}
 			sub.kinds = append(sub.kinds, k+".")
 		}
@@ -58,10 +58,16 @@ func parseStreamQuery(q url.Values, lastHeader string) (*subscriber, int64, erro
 
 func (s *Server) routeStream(st *Stream) {
 	s.router.GET("/api/v1/stream", func(c *gin.Context) { serveStream(c, st, s) })
+	if s.kpi != nil {
+		st.startKPI(s.kpi.changed, s.log)
+	}
 }
 
 // serveStream: GET /api/v1/stream — Server-Sent Events. Each message has
-// id (its sequence number), event (its kind) and data (JSON). Messages
+// id (its sequence number), event (its kind) and data (JSON). kpi.changed
+// (no id: it is this replica's, not replayed) carries the caller's
+// jurisdiction's GET /api/v1/kpi answer at most once a second after its
+// events change. Messages
 // after Last-Event-ID are replayed, or "resync" is sent when they are no
 // longer held. Comment lines keep the connection alive.
 func serveStream(c *gin.Context, st *Stream, s *Server) {

@@ -83,9 +83,11 @@ CREATE TABLE event_rollups (
     CHECK (length(code) < 9 OR (tier = '' AND category = ''))
 );
 
--- What one event contributes (sign s: +1 as it is, -1 as it was).
-CREATE FUNCTION event_rollup_terms(e events, s int, OUT day date, OUT reported int, OUT resolved int, OUT closed int,
-    OUT excluded int, OUT evaluated int, OUT score int, OUT closed_n int, OUT closed_minutes float8, OUT bucket int)
+-- What one event contributes (sign s: +1 as it is, -1 as it was). A
+-- one-row table function, so that the planner inlines it into the scan
+-- (a rebuild at scale 1 reads millions of events).
+CREATE FUNCTION event_rollup_terms(e events, s int) RETURNS TABLE (day date, reported int, resolved int, closed int,
+    excluded int, evaluated int, score int, closed_n int, closed_minutes float8, bucket int)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT (e.reported_at AT TIME ZONE 'Asia/Shanghai')::date, s,
         s * (e.resolved_at IS NOT NULL OR e.status IN ('resolved', 'closed', 'evaluated'))::int,
@@ -168,7 +170,7 @@ END $$;
 CREATE FUNCTION rollup_keys_resident(tags text[]) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT ARRAY['residents'] || CASE WHEN cardinality(tags) > 0 THEN ARRAY['tagged'] ELSE '{}'::text[] END
-        || ARRAY(SELECT DISTINCT 'tag:' || t FROM unnest(tags) t)
+        || ARRAY(SELECT 'tag:' || t FROM unnest(tags) t)
 $$;
 
 -- A unit counts in its own grid (a grid worker's) or its post's.
@@ -227,8 +229,13 @@ CREATE TRIGGER posts_rollup_units AFTER UPDATE ON posts REFERENCING OLD TABLE AS
 CREATE FUNCTION rollups_expected_counts() RETURNS TABLE (code text, key text, n bigint)
 LANGUAGE sql STABLE AS $$
     WITH g AS (
-        SELECT r.grid_code AS grid, k.key, count(*) AS n
-        FROM residents r, unnest(rollup_keys_resident(r.tags)) AS k(key) GROUP BY 1, 2
+        -- residents: rollup_keys_resident's keys, without building an
+        -- array per row (a scale-1 city has 32 million)
+        SELECT r.grid_code AS grid, k.key, k.n
+        FROM (SELECT grid_code, count(*) AS n, count(*) FILTER (WHERE tags <> '{}') AS tagged
+              FROM residents GROUP BY 1) r
+        CROSS JOIN LATERAL (VALUES ('residents', r.n), ('tagged', r.tagged)) AS k(key, n)
+        UNION ALL SELECT r.grid_code, 'tag:' || t, count(*) FROM residents r, unnest(r.tags) t WHERE r.tags <> '{}' GROUP BY 1, 2
         UNION ALL SELECT grid_code, 'households', count(*) FROM households GROUP BY 1
         UNION ALL SELECT grid_code, 'buildings', count(*) FROM buildings GROUP BY 1
         UNION ALL SELECT grid_code, 'object:' || category, count(*) FROM objects GROUP BY 1, 2

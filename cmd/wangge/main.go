@@ -35,6 +35,9 @@ commands:
   token create NAME [-ttl 720h] [-label L]
                      a bearer token for a user, alone on the last line; token list; token revoke ID
   audit verify       check the audit log's hash chain (non-zero exit when broken)
+  rollups verify|rebuild
+                     recompute the region and event rollups from the base tables: list any drift
+                     (non-zero exit), or replace them
   version            print the version
 
 Every command takes -h. Configuration: flag, then environment (WANGGE_*, DATABASE_URL), then default.
@@ -67,6 +70,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		"user":    userCmd,
 		"token":   tokenCmd,
 		"audit":   auditCmd,
+		"rollups": rollupsCmd,
 		"version": func(_ context.Context, _ []string, w io.Writer) error { _, err := fmt.Fprintln(w, version); return err },
 	}
 	cmd, ok := cmds[args[0]]
