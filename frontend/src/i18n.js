@@ -34,6 +34,7 @@ export const dict = {
     'kpi.overdue': '超期',
     'kpi.open': '在办',
     'kpi.by_tier': '今日分级',
+    'kpi.updated': '更新于 {time}',
     'tier.grid': '网格',
     'tier.street': '街道',
     'tier.district': '区县',
@@ -265,6 +266,7 @@ export const dict = {
     'kpi.overdue': 'overdue',
     'kpi.open': 'open',
     'kpi.by_tier': 'today by tier',
+    'kpi.updated': 'updated {time}',
     'tier.grid': 'grid',
     'tier.street': 'street',
     'tier.district': 'district',
@@ -512,6 +514,16 @@ export function formatDateTime(iso, l = current) {
   if (Number.isNaN(d.getTime())) return '–';
   return d.toLocaleString(l === 'zh' ? 'zh-CN' : 'en-GB', {
     timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+  });
+}
+
+// formatTime: an instant's time of day in Beijing time, 24-hour
+// HH:MM:SS (the same in both languages).
+export function formatTime(iso, l = current) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '–';
+  return d.toLocaleTimeString(l === 'zh' ? 'zh-CN' : 'en-GB', {
+    timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
   });
 }
 

@@ -3,7 +3,7 @@
 import maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './style.css';
-import { t, setLang, onLang, lang, pickLang, applyI18n, formatDistance, formatNumber, showError } from './i18n.js';
+import { t, setLang, onLang, lang, pickLang, applyI18n, formatDistance, formatNumber, formatTime, showError } from './i18n.js';
 import { api, fetchJSON, postJSON, levelOf, kpiRows, onUnauthorized } from './urls.js';
 import { controlsFor, layerGroupsFor, metricsFor, modesFor, defaultMode, userLine } from './access.js';
 import { requireSession, showLogin, logout, stillSignedIn } from './login.js';
@@ -11,6 +11,7 @@ import { buildStyle, showDeferred, GROUPS, DEFAULT_ON, KIND_COLOURS } from './st
 import { quantileBreaks, legendItems, stepExpression, normaliseStats } from './scale.js';
 import { LiveStream } from './stream.js';
 import { incidentOf, LiveIncidents } from './live.js';
+import { KPIFeed, KPI_TICK_MS } from './kpi.js';
 import { Labels } from './labels.js';
 import { bboxOf, groupByCode } from './geom.js';
 import { Planner } from './planner-ui.js';
@@ -924,20 +925,15 @@ function debounce(f, ms) {
 }
 
 // ---------- KPI ----------
-let kpi;
-async function loadKPI() {
-  try {
-    kpi = await fetchJSON(api.kpi());
-  } catch (e) {
-    console.warn('kpi:', e.message);
-    kpi = null;
-  }
-  renderKPI();
-}
+// The jurisdiction's figures: loaded once, then pushed on the live stream
+// (kpi.changed); kpi.js decides which body shows and when to ask again.
+const kpiFeed = new KPIFeed({ load: () => fetchJSON(api.kpi()), onChange: () => renderKPI() });
+hook.kpiFeed = kpiFeed;
 function renderKPI() {
+  const kpi = kpiFeed.shown;
   const box = $('#kpi-body');
   box.replaceChildren();
-  if (!kpi || kpi.notFound) {
+  if (!kpi) {
     box.innerHTML = `<span class="k"></span>`;
     box.firstChild.textContent = t('kpi.unavailable');
     return;
@@ -962,6 +958,13 @@ function renderKPI() {
     b.textContent = ['grid', 'street', 'district'].map((x) => `${t(`tier.${x}`)} ${tiers[x]?.reported ?? 0}`).join(' · ');
     box.append(a, b);
   }
+  if (kpi.generated_at) {
+    const u = document.createElement('span');
+    u.id = 'kpi-updated';
+    u.dataset.at = kpi.generated_at;
+    u.textContent = t('kpi.updated').replace('{time}', formatTime(kpi.generated_at));
+    box.append(u);
+  }
 }
 
 
@@ -976,8 +979,11 @@ function renderLive() {
 function pushLive() {
   map.getSource('live')?.setData(incidents.geojson(Date.now(), 3000, { openOnly: eventFilter.open }));
 }
-const stream = new LiveStream(api.stream({ kinds: 'event,grid' }), {
+const stream = new LiveStream(api.stream({ kinds: can.kpi ? 'event,grid,kpi' : 'event,grid' }), {
+  // each (re)connect: frames sent meanwhile are not replayed (the KPI asks)
+  onOpen: (o) => can.kpi && kpiFeed.opened(o),
   onState: (s) => {
+    kpiFeed.streamState(s);
     // EventSource hides the status of a refused reconnect: ask whether
     // the session is still there (a 401 brings the login back)
     if (s === 'stale') stillSignedIn();
@@ -986,11 +992,10 @@ const stream = new LiveStream(api.stream({ kinds: 'event,grid' }), {
     renderLive();
   },
   onMessage: (m) => {
-    if (m.type === 'resync') {
-      if (can.kpi) loadKPI();
-      return refreshSoon();
-    }
+    // (a resync comes on a reconnect, which asked for the KPI already)
+    if (m.type === 'resync') return refreshSoon();
     if (m.type === 'grid.changed') return refreshSoon();
+    if (m.type === 'kpi.changed') return can.kpi && kpiFeed.pushed(m.data);
     const inc = incidentOf(m);
     if (!inc) return;
     incidents.add(inc);
@@ -998,10 +1003,8 @@ const stream = new LiveStream(api.stream({ kinds: 'event,grid' }), {
     hook.lastIncident = { ...inc, receivedAt: Date.now() };
     pushLive();
     setTimeout(pushLive, 3100); // end of the highlight
-    kpiSoon();
   },
 });
-const kpiSoon = debounce(() => can.kpi && loadKPI(), 1000);
 
 // A grid edit bumps the tiles' data version: fetch every source's TileJSON
 // again and point the source at the new versioned URLs, so the map follows
@@ -1034,8 +1037,8 @@ function afterFirstPaint() {
   if (started) return;
   started = true;
   if (can.kpi) {
-    loadKPI();
-    setInterval(loadKPI, 30000);
+    kpiFeed.refresh();
+    setInterval(() => kpiFeed.tick(), KPI_TICK_MS); // the fallback poll, when due
   }
   if (can.live) stream.start();
   loadMyUnit();

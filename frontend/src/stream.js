@@ -6,8 +6,11 @@
 // EventSource itself retries transient drops (retry: 2000 from the
 // server); we only step in when it closes for good.
 
-// The message kinds the server sends (postgis/stream.go), as SSE event names.
-export const STREAM_NAMES = ['event.created', 'event.updated', 'unit.changed', 'grid.changed'];
+// The message kinds the server sends (postgis/stream.go), as SSE event names,
+// and kpi.changed: the jurisdiction's KPI body (GET /api/v1/kpi), pushed at
+// most once a second while its events change. It has no id (it is not
+// replayed on resume: the page asks for the KPI again on a reconnect).
+export const STREAM_NAMES = ['event.created', 'event.updated', 'unit.changed', 'grid.changed', 'kpi.changed'];
 
 export class LiveStream {
   constructor(url, {
@@ -15,13 +18,14 @@ export class LiveStream {
     names = STREAM_NAMES,
     onMessage = () => {},
     onState = () => {},
+    onOpen = () => {},
     staleAfterMs = 5000,
     backoffMs = [1000, 2000, 5000, 10000],
     setTimer = (f, ms) => setTimeout(f, ms),
     clearTimer = (h) => clearTimeout(h),
     now = () => Date.now(),
   } = {}) {
-    Object.assign(this, { url, EventSourceImpl, names, onMessage, onState, staleAfterMs, backoffMs, setTimer, clearTimer, now });
+    Object.assign(this, { url, EventSourceImpl, names, onMessage, onState, onOpen, staleAfterMs, backoffMs, setTimer, clearTimer, now });
     this.state = 'idle';
     this.lastId = null;
     this.attempt = 0;
@@ -30,6 +34,7 @@ export class LiveStream {
     this.staleTimer = null;
     this.retryTimer = null;
     this.stopped = false;
+    this.opens = 0;
   }
 
   setState(s) {
@@ -72,6 +77,10 @@ export class LiveStream {
       this.attempt = 0;
       this.clearTimer(this.staleTimer);
       this.setState('live');
+      // every open, the browser's own reconnects included (the state may
+      // stay live through those): what the page holds beside the replayed
+      // messages (the KPI) is to be asked for again
+      this.onOpen({ count: ++this.opens });
     };
     es.onerror = () => {
       if (this.es !== es) return;

@@ -549,7 +549,7 @@ async function main() {
     const t1 = Date.now(); // committed: the event exists from here on
     timings.livePostMs = t1 - t0;
     const id = body.id ?? body.event?.id;
-    liveEvent = { id, lon: centre.lng, lat: centre.lat };
+    liveEvent = { id, lon: centre.lng, lat: centre.lat, category };
     await page.waitForFunction((id) => String(window.__wangge.lastIncident?.id) === String(id), id, { timeout: 10000, polling: 50 });
     // the page stamps the message's arrival (same machine, same clock)
     timings.liveMs = (await page.evaluate(() => window.__wangge.lastIncident.receivedAt)) - t1;
@@ -580,6 +580,51 @@ async function main() {
     assert(r.responders.some((x) => String(x.id) === unit), `unit ${unit} is not en route after dispatch`);
     await shot('6-dispatch');
     await page.click('#modes button[data-mode="command"]');
+  });
+
+  await step('KPI: pushed on the stream (kpi.changed): an incident raises "reported today" without a request to /api/v1/kpi', async () => {
+    const reported = () => page.$eval('#kpi-body [data-key="kpi.reported"]', (el) => Number(el.textContent.replace(/,/g, '')));
+    const frames = () => page.evaluate(() => window.__wangge.kpiFeed.stats.framesApplied);
+    const post = async (description) => {
+      const r = await call(cmd, '/api/v1/events', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ category: liveEvent.category, location: { lon: liveEvent.lon, lat: liveEvent.lat }, description, reporter: 'browser test', source: 'hotline_12345' }),
+      });
+      assert(r.status === 201, `POST /api/v1/events = ${r.status} ${await r.text()}`);
+    };
+    await page.waitForFunction(() => window.__wangge.liveState === 'live', null, { timeout: 10000 });
+    // A first incident and its frame: the page then trusts the push (no
+    // fallback poll for 90 s), so any request below is one too many.
+    const f0 = await frames();
+    await post('前端测试：指标推送（预热）');
+    await page.waitForFunction((n) => window.__wangge.kpiFeed.stats.framesApplied > n, f0, { timeout: 10000 })
+      .catch(() => assert(false, 'no kpi.changed frame applied after an incident (does the server push kpi.changed?)'));
+    const asked = [];
+    const onRequest = (r) => new URL(r.url()).pathname === '/api/v1/kpi' && asked.push(`${r.method()} ${r.url()}`);
+    page.on('request', onRequest);
+    try {
+      const before = await reported();
+      await post('前端测试：指标推送');
+      const kpi = await (await call(cmd, '/api/v1/kpi')).json(); // the test's own request, not the page's
+      assert(kpi.today.all.reported > before, `the API counts ${kpi.today.all.reported} reported today, the panel showed ${before} before the incident`);
+      await page.waitForFunction(
+        (n) => document.querySelector('#kpi-body [data-key="kpi.reported"]')?.textContent.replace(/,/g, '') === String(n),
+        kpi.today.all.reported, { timeout: 5000 })
+        .catch(async () => assert(false, `the panel shows ${await reported()} reported today, the API ${kpi.today.all.reported}`));
+      // the wall used to reload the KPI a second after each incident: wait that out
+      await sleep(1500);
+      assert(asked.length === 0, `the page asked for the KPI ${asked.length} time(s) after the incident: ${asked.join(', ')}`);
+    } finally {
+      page.off('request', onRequest);
+    }
+    // "updated HH:MM:SS" from the body shown
+    const note = await page.evaluate(() => ({ text: document.querySelector('#kpi-updated')?.textContent, at: document.querySelector('#kpi-updated')?.dataset.at,
+      shown: window.__wangge.kpiFeed.shown?.generated_at }));
+    assert(note.at && note.at === note.shown, `the note is from ${note.at}, the figures from ${note.shown}`);
+    const hms = new Date(note.at).toLocaleTimeString('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    assert(note.text === dict.zh['kpi.updated'].replace('{time}', hms), `the KPI note says ${note.text}, not ${hms}`);
+    await shot('7-kpi-pushed');
   });
 
   await step('events: time filter and heat map', async () => {
@@ -674,6 +719,8 @@ async function main() {
     await page.click('#lang');
     const title = await page.textContent('#topbar h1');
     assert(title.startsWith('Grid governance'), `title after switch: ${title}`);
+    const note = await page.textContent('#kpi-updated');
+    assert(/^updated \d\d:\d\d:\d\d$/.test(note), `the KPI note in English: ${note}`);
     await page.click('#lang');
   });
 

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach } from 'vitest';
-import { dict, t, setLang, lang, pickLang, onLang, formatDistance, formatNumber, formatDateTime } from '../../src/i18n.js';
+import { dict, t, setLang, lang, pickLang, onLang, formatDistance, formatNumber, formatDateTime, formatTime } from '../../src/i18n.js';
 
 describe('i18n', () => {
   beforeEach(() => setLang('zh'));
@@ -53,5 +53,13 @@ describe('i18n', () => {
     expect(formatDateTime(at, 'zh')).toBe('2026/11/30 14:03');
     expect(formatDateTime(at, 'en')).toBe('30/11/2026, 14:03');
     expect(formatDateTime('not a date')).toBe('–');
+  });
+
+  it('formats a time of day in Beijing time, 24-hour, per language', () => {
+    const at = '2026-11-30T16:00:05.123456789Z'; // 00:00:05 the next day in Beijing
+    expect(formatTime(at, 'zh')).toBe('00:00:05');
+    expect(formatTime(at, 'en')).toBe('00:00:05');
+    expect(formatTime('2026-11-30T14:03:18+08:00', 'zh')).toBe('14:03:18');
+    expect(formatTime(undefined)).toBe('–');
   });
 });

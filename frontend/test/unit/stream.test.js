@@ -82,6 +82,32 @@ describe('LiveStream', () => {
     expect(h.sources[0].listeners.resync).toHaveLength(1);
   });
 
+  it('hands over kpi.changed frames, which carry no id, keeping the last id', () => {
+    const h = harness();
+    h.s.start();
+    h.sources[0].open();
+    expect(h.sources[0].listeners['kpi.changed']).toHaveLength(1);
+    h.sources[0].emit('event.created', { seq: 7 }, '7');
+    const body = { region: '', window_days: 7, generated_at: '2026-11-30T14:03:18.5+08:00', today: { all: { reported: 3 } } };
+    h.sources[0].emit('kpi.changed', body, '');
+    expect(h.messages.at(-1)).toEqual({ type: 'kpi.changed', id: '', data: body });
+    expect(h.s.lastId).toBe('7');
+  });
+
+  it('tells every open, the browser\'s own reconnects too (the state stays live through those)', () => {
+    const opens = [];
+    const h = harness({ onOpen: (o) => opens.push(o.count) });
+    h.s.start();
+    h.sources[0].open();
+    h.sources[0].fail(false); // transient: EventSource retries itself
+    h.sources[0].open();
+    expect(h.states).toEqual(['connecting', 'live']);
+    h.sources[0].fail(true); // closed for good: we reconnect
+    h.advance(1000);
+    h.sources[1].open();
+    expect(opens).toEqual([1, 2, 3]);
+  });
+
   it('is stale when no connection opens in time', () => {
     const h = harness();
     h.s.start();
