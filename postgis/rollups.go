@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wangge/wangge"
 )
 
 // The rollups (migration 0014) are kept by statement-level triggers named
@@ -109,6 +111,10 @@ func (db *DB) VerifyRollups(ctx context.Context, limit int) ([]RollupDrift, erro
 		return nil, fmt.Errorf("postgis: verify rollups: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
+	return verifyRollupsIn(ctx, tx, limit)
+}
+
+func verifyRollupsIn(ctx context.Context, tx pgx.Tx, limit int) ([]RollupDrift, error) {
 	rows, err := tx.Query(ctx, rollupDriftSQL, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: verify rollups: %w", err)
@@ -128,4 +134,53 @@ func (db *DB) RollupSize(ctx context.Context) (rows, bytes int64, err error) {
 		return 0, 0, fmt.Errorf("postgis: rollup size: %w", err)
 	}
 	return rows, bytes, nil
+}
+
+// RunRollupCheck verifies the rollups once a day at hour (city time),
+// one replica per day (a transaction-level advisory lock), logging any
+// drift as an error; drifted, when set, gets the number of rows found.
+func (db *DB) RunRollupCheck(ctx context.Context, log *slog.Logger, hour int, drifted func(int)) {
+	for {
+		now := time.Now().In(wangge.CityZone)
+		next := wangge.CityDay(now).Add(time.Duration(hour) * time.Hour)
+		if !next.After(now) {
+			next = next.AddDate(0, 0, 1)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(next.Sub(now)):
+		}
+		t0 := time.Now()
+		drift, ran, err := db.verifyRollupsOnce(ctx)
+		switch {
+		case err != nil:
+			log.Error("rollups: nightly check failed", "err", err)
+		case !ran:
+			log.Info("rollups: nightly check run by another replica")
+		case len(drift) > 0:
+			log.Error("rollups: drift from the base tables; `wangge rollups rebuild` recomputes them",
+				"rows", len(drift), "first", drift[0].String())
+		default:
+			log.Info("rollups: nightly check found no drift", "duration", time.Since(t0).Round(time.Millisecond))
+		}
+		if err == nil && ran && drifted != nil {
+			drifted(len(drift))
+		}
+	}
+}
+
+// verifyRollupsOnce is VerifyRollups unless another replica holds the
+// check's lock (ran false).
+func (db *DB) verifyRollupsOnce(ctx context.Context) (drift []RollupDrift, ran bool, err error) {
+	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, false, fmt.Errorf("postgis: verify rollups: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('wangge.rollups.check'))`).Scan(&ran); err != nil || !ran {
+		return nil, false, err
+	}
+	drift, err = verifyRollupsIn(ctx, tx, 100)
+	return drift, true, err
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/wangge/wangge/api"
@@ -125,6 +126,12 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 		log.Warn("live stream not listening yet")
 	}
 	go db.RunEscalation(ctx, log, 30*time.Second, 24*time.Hour)
+	// The rollups are checked against the base tables every night at
+	// 03:00 city time, by one replica (wangge rollups verify on demand).
+	var drift atomic.Int64
+	go db.RunRollupCheck(ctx, log, 3, func(n int) { drift.Store(int64(n)) })
+	metrics.Gauge("wangge_rollup_drift_rows", "Rollup rows that differed from the base tables at the last nightly check.",
+		func() float64 { return float64(drift.Load()) })
 	if cfg.DemoFeed > 0 {
 		if feed, err := data.NewFeed(ctx, db, uint64(time.Now().UnixNano())); err != nil {
 			log.Warn("demo feed off", "err", err)
