@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,13 +37,15 @@ type incidents struct {
 	rate      float64
 	c         *city
 	hc        *http.Client
+	turn      atomic.Uint64 // the next handler's
 }
 
 // reporterTokens and handlerTokens are how many credentials the load
 // needs at rate: intake at half its limit each, transitions (four per
-// worked report) at 3/s each.
+// worked report) at 2/s each, taken in turn, so that a burst rarely finds
+// one credential with two in flight.
 func reporterTokens(rate float64) int { return max(1, int(rate/50)+1) }
-func handlerTokens(rate float64) int  { return max(1, int(rate*workedShare*4/3)+1) }
+func handlerTokens(rate float64) int  { return max(1, int(rate*workedShare*4/2)+1) }
 
 func newIncidents(base string, reporters, handlers []string, rate float64, c *city) *incidents {
 	return &incidents{base: base, reporters: reporters, handlers: handlers, rate: rate, c: c,
@@ -115,14 +118,14 @@ func (in *incidents) report(ctx context.Context, r *rand.Rand, n int64, p *phase
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		in.work(ctx, e.ID, e.Status == "reported", in.handlers[int(n)%len(in.handlers)], p, rand.New(rand.NewPCG(uint64(n), 31)))
+		in.work(ctx, e.ID, e.Status == "reported", p, rand.New(rand.NewPCG(uint64(n), 31)))
 	}()
 }
 
 // work takes one event to closure, a few seconds per step, stopping at
 // the first refusal or when ctx ends. A report needs accepting first; a
 // staff member's own report comes in accepted.
-func (in *incidents) work(ctx context.Context, id int64, reported bool, tok string, p *phase, r *rand.Rand) {
+func (in *incidents) work(ctx context.Context, id int64, reported bool, p *phase, r *rand.Rand) {
 	steps := []string{"", "", `{"action":"resolve"}`, `{"action":"close"}`}
 	if reported {
 		steps[0] = `{"action":"accept"}`
@@ -137,6 +140,7 @@ func (in *incidents) work(ctx context.Context, id int64, reported bool, tok stri
 		if !sleep(ctx, stepMin+time.Duration(r.Int64N(int64(stepSpread)))) {
 			return
 		}
+		tok := in.handlers[in.turn.Add(1)%uint64(len(in.handlers))]
 		start := time.Now()
 		status, _, err := in.post(context.Background(), fmt.Sprintf("/api/v1/events/%d/transitions", id), body, tok)
 		if err != nil || status != http.StatusOK {
