@@ -69,3 +69,14 @@ func Authorize(c *http.Client, tok string) {
 	}
 	c.Transport = bearer{tok: tok, rt: rt}
 }
+
+// RegionToken creates a bench account with the role over region ("" the
+// whole city) and returns a bearer token for it.
+func RegionToken(ctx context.Context, db *postgis.DB, role wangge.Role, region string) (string, error) {
+	name := fmt.Sprintf("bench.%s.%d", role, time.Now().UnixNano())
+	if _, err := db.CreateUser(ctx, postgis.NewUser{Name: name, Role: role, Region: region}); err != nil {
+		return "", err
+	}
+	tok, _, err := db.IssueToken(ctx, wangge.CityScope(), name, 24*time.Hour, "bench")
+	return tok, err
+}
