@@ -53,13 +53,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT array_agg(coalesce(a[i], 0) + coalesce(b[i], 0) ORDER BY i) FROM generate_series(1, 32) i
 $$;
 
--- hist_agg(bucket, n) counts n into bucket; hist_sum adds histograms.
+-- hist_agg(bucket, n) counts n into bucket.
 CREATE AGGREGATE hist_agg(int, int) (
     SFUNC = hist_step, STYPE = int[],
-    INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
-);
-CREATE AGGREGATE hist_sum(int[]) (
-    SFUNC = hist_add, STYPE = int[],
     INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
 );
 
@@ -146,7 +142,8 @@ BEGIN
     INSERT INTO event_rollups AS x (code, day, tier, category, reported, resolved, closed, excluded, evaluated,
         score_sum, closed_n, closed_minutes, hist)
     SELECT k.code, f.day, k.tier, k.category, sum(f.reported), sum(f.resolved), sum(f.closed), sum(f.excluded),
-        sum(f.evaluated), sum(f.score), sum(f.closed_n), sum(f.closed_minutes), hist_agg(f.bucket, f.reported)
+        sum(f.evaluated), sum(f.score), sum(f.closed_n), sum(f.closed_minutes),
+        hist_agg(CASE WHEN length(k.code) < 9 THEN f.bucket END, f.reported)
     FROM (%s) t
     CROSS JOIN LATERAL event_rollup_terms(t.r, t.s) f
     CROSS JOIN LATERAL (VALUES ('', '', ''), ('', (t.r).tier, ''), ('', '', (t.r).category_code),
@@ -155,7 +152,7 @@ BEGIN
     GROUP BY 1, 2, 3, 4
     HAVING sum(f.reported) <> 0 OR sum(f.resolved) <> 0 OR sum(f.closed) <> 0 OR sum(f.excluded) <> 0
         OR sum(f.evaluated) <> 0 OR sum(f.score) <> 0 OR sum(f.closed_n) <> 0 OR sum(f.closed_minutes) <> 0
-        OR hist_agg(f.bucket, f.reported) <> '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
+        OR hist_agg(CASE WHEN length(k.code) < 9 THEN f.bucket END, f.reported) <> '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
     ORDER BY 1, 2, 3, 4
     ON CONFLICT (code, day, tier, category) DO UPDATE SET
         reported = x.reported + EXCLUDED.reported, resolved = x.resolved + EXCLUDED.resolved,
@@ -250,23 +247,49 @@ LANGUAGE sql STABLE AS $$
     GROUP BY 1, 2
 $$;
 
+-- hist_dense(buckets, counts) is the histogram of sparse (bucket, count)
+-- pairs, for the rebuild's native aggregation.
+CREATE FUNCTION hist_dense(b int[], n bigint[]) RETURNS int[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    h int[] := '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}';
+BEGIN
+    FOR i IN 1 .. coalesce(cardinality(b), 0) LOOP
+        IF b[i] IS NOT NULL THEN
+            h[b[i]] := h[b[i]] + n[i];
+        END IF;
+    END LOOP;
+    RETURN h;
+END $$;
+
+-- One pass over the events with every level's grouping at once, counted
+-- per handling bucket natively (no array per row), then one histogram per
+-- output row. Streets keep no histogram (their medians come from their
+-- own events), as the trigger writes them.
 CREATE FUNCTION rollups_expected_events() RETURNS SETOF event_rollups
 LANGUAGE sql STABLE AS $$
-    WITH s AS ( -- per street, day, tier and category: one pass over the events
-        SELECT left(e.grid_code, 9) AS street, f.day, e.tier, e.category_code AS category,
-            sum(f.reported) AS reported, sum(f.resolved) AS resolved, sum(f.closed) AS closed,
-            sum(f.excluded) AS excluded, sum(f.evaluated) AS evaluated, sum(f.score) AS score_sum,
-            sum(f.closed_n) AS closed_n, sum(f.closed_minutes) AS closed_minutes, hist_agg(f.bucket, 1) AS hist
-        FROM events e CROSS JOIN LATERAL event_rollup_terms(e, 1) f
-        GROUP BY 1, 2, 3, 4
+    WITH g AS (
+        SELECT CASE WHEN GROUPING(left(e.grid_code, 6)) = 0 THEN left(e.grid_code, 6) ELSE '' END AS code,
+            t.day, CASE WHEN GROUPING(e.tier) = 0 THEN e.tier ELSE '' END AS tier,
+            CASE WHEN GROUPING(e.category_code) = 0 THEN e.category_code ELSE '' END AS category, t.bucket,
+            sum(t.reported) AS reported, sum(t.resolved) AS resolved, sum(t.closed) AS closed,
+            sum(t.excluded) AS excluded, sum(t.evaluated) AS evaluated, sum(t.score) AS score_sum,
+            sum(t.closed_n) AS closed_n, sum(t.closed_minutes) AS closed_minutes
+        FROM events e CROSS JOIN LATERAL event_rollup_terms(e, 1) t
+        GROUP BY GROUPING SETS ((t.day, t.bucket), (t.day, e.tier, t.bucket), (t.day, e.category_code, t.bucket),
+            (left(e.grid_code, 6), t.day, t.bucket), (left(e.grid_code, 6), t.day, e.tier, t.bucket),
+            (left(e.grid_code, 6), t.day, e.category_code, t.bucket))
     )
-    SELECT k.code, s.day, k.tier, k.category, sum(s.reported)::bigint, sum(s.resolved)::bigint, sum(s.closed)::bigint,
-        sum(s.excluded)::bigint, sum(s.evaluated)::bigint, sum(s.score_sum)::bigint, sum(s.closed_n)::bigint,
-        sum(s.closed_minutes)::float8, hist_sum(s.hist)
-    FROM s CROSS JOIN LATERAL (VALUES ('', '', ''), ('', s.tier, ''), ('', '', s.category),
-        (left(s.street, 6), '', ''), (left(s.street, 6), s.tier, ''), (left(s.street, 6), '', s.category),
-        (s.street, '', '')) k(code, tier, category)
-    GROUP BY 1, 2, 3, 4
+    SELECT code, day, tier, category, sum(reported)::bigint, sum(resolved)::bigint, sum(closed)::bigint,
+        sum(excluded)::bigint, sum(evaluated)::bigint, sum(score_sum)::bigint, sum(closed_n)::bigint,
+        sum(closed_minutes)::float8, hist_dense(array_agg(bucket), array_agg(reported))
+    FROM g GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT left(e.grid_code, 9), t.day, '', '', sum(t.reported)::bigint, sum(t.resolved)::bigint, sum(t.closed)::bigint,
+        sum(t.excluded)::bigint, sum(t.evaluated)::bigint, sum(t.score)::bigint, sum(t.closed_n)::bigint,
+        sum(t.closed_minutes)::float8, '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
+    FROM events e CROSS JOIN LATERAL event_rollup_terms(e, 1) t
+    GROUP BY 1, 2
 $$;
 
 -- rollups_rebuild replaces both tables with their recomputation (after a
