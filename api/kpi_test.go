@@ -91,7 +91,7 @@ func TestKPI(t *testing.T) {
 		t.Errorf("median handling %v minutes", m)
 	}
 	// The city's median comes from the rollups' histogram: the mean of a
-	// few seconds and 60 minutes, each known to its bucket (±20%).
+	// few seconds and 60 minutes, each known to its bucket (a bucket spans 1.4×).
 	if m := fig("window", "by_category", "noise")["median_handling_minutes"].(float64); m < 24 || m > 36 {
 		t.Errorf("noise median handling %v minutes; want ~30", m)
 	}

