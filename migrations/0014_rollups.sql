@@ -227,13 +227,25 @@ CREATE TRIGGER posts_rollup_units AFTER UPDATE ON posts REFERENCING OLD TABLE AS
 CREATE FUNCTION rollups_expected_counts() RETURNS TABLE (code text, key text, n bigint)
 LANGUAGE sql STABLE AS $$
     WITH g AS (
-        -- residents: rollup_keys_resident's keys, without building an
-        -- array per row (a scale-1 city has 32 million)
+        -- residents: rollup_keys_resident's keys in one native pass (a
+        -- scale-1 city has 32 million; unnest per row took minutes), the
+        -- tags being the closed vocabulary of residents' CHECK
         SELECT r.grid_code AS grid, k.key, k.n
-        FROM (SELECT grid_code, count(*) AS n, count(*) FILTER (WHERE tags <> '{}') AS tagged
+        FROM (SELECT grid_code, count(*) AS n, count(*) FILTER (WHERE tags <> '{}') AS tagged,
+                sum(cardinality(array_positions(tags, 'elderly_alone'))) FILTER (WHERE tags <> '{}') AS elderly_alone,
+                sum(cardinality(array_positions(tags, 'disabled'))) FILTER (WHERE tags <> '{}') AS disabled,
+                sum(cardinality(array_positions(tags, 'child'))) FILTER (WHERE tags <> '{}') AS child,
+                sum(cardinality(array_positions(tags, 'key_person'))) FILTER (WHERE tags <> '{}') AS key_person,
+                sum(cardinality(array_positions(tags, 'low_income'))) FILTER (WHERE tags <> '{}') AS low_income,
+                sum(cardinality(array_positions(tags, 'veteran'))) FILTER (WHERE tags <> '{}') AS veteran,
+                sum(cardinality(array_positions(tags, 'left_behind_child'))) FILTER (WHERE tags <> '{}') AS left_behind_child,
+                sum(cardinality(array_positions(tags, 'pregnant'))) FILTER (WHERE tags <> '{}') AS pregnant
               FROM residents GROUP BY 1) r
-        CROSS JOIN LATERAL (VALUES ('residents', r.n), ('tagged', r.tagged)) AS k(key, n)
-        UNION ALL SELECT r.grid_code, 'tag:' || t, count(*) FROM residents r, unnest(r.tags) t WHERE r.tags <> '{}' GROUP BY 1, 2
+        CROSS JOIN LATERAL (VALUES ('residents', r.n), ('tagged', r.tagged), ('tag:elderly_alone', r.elderly_alone),
+            ('tag:disabled', r.disabled), ('tag:child', r.child), ('tag:key_person', r.key_person),
+            ('tag:low_income', r.low_income), ('tag:veteran', r.veteran), ('tag:left_behind_child', r.left_behind_child),
+            ('tag:pregnant', r.pregnant)) AS k(key, n)
+        WHERE k.n > 0
         UNION ALL SELECT grid_code, 'households', count(*) FROM households GROUP BY 1
         UNION ALL SELECT grid_code, 'buildings', count(*) FROM buildings GROUP BY 1
         UNION ALL SELECT grid_code, 'object:' || category, count(*) FROM objects GROUP BY 1, 2
@@ -242,10 +254,14 @@ LANGUAGE sql STABLE AS $$
             FROM units u LEFT JOIN posts p ON p.id = u.post_id GROUP BY 1, 2
         UNION ALL SELECT code, 'grids', count(*) FROM grids WHERE status = 'active' GROUP BY 1
     )
-    SELECT left(g.grid, l.len), g.key, sum(g.n)::bigint
-    FROM g CROSS JOIN (VALUES (0), (6), (9), (12), (15)) AS l(len)
-    WHERE g.grid IS NOT NULL
-    GROUP BY 1, 2
+    -- then up the levels, each from the one below (a fifth of the rows
+    -- each time, not every grid row five times)
+    , l15 AS (SELECT grid AS code, key, sum(n)::bigint AS n FROM g WHERE grid IS NOT NULL GROUP BY 1, 2)
+    , l12 AS (SELECT left(code, 12) AS code, key, sum(n)::bigint AS n FROM l15 GROUP BY 1, 2)
+    , l9 AS (SELECT left(code, 9) AS code, key, sum(n)::bigint AS n FROM l12 GROUP BY 1, 2)
+    , l6 AS (SELECT left(code, 6) AS code, key, sum(n)::bigint AS n FROM l9 GROUP BY 1, 2)
+    SELECT * FROM l15 UNION ALL SELECT * FROM l12 UNION ALL SELECT * FROM l9 UNION ALL SELECT * FROM l6
+    UNION ALL SELECT '', key, sum(n)::bigint FROM l6 GROUP BY 2
 $$;
 
 -- hist_dense(buckets, counts) is the histogram of sparse (bucket, count)
@@ -263,27 +279,32 @@ BEGIN
     RETURN h;
 END $$;
 
--- One pass over the events with every level's grouping at once, counted
--- per handling bucket natively (no array per row), then one histogram per
--- output row. Streets keep no histogram (their medians come from their
+-- Native aggregation per handling bucket (no array per row), then one
+-- histogram per output row. Streets keep no histogram (their medians come from their
 -- own events), as the trigger writes them.
 CREATE FUNCTION rollups_expected_events() RETURNS SETOF event_rollups
 LANGUAGE sql STABLE AS $$
-    WITH g AS (
-        SELECT CASE WHEN GROUPING(left(e.grid_code, 6)) = 0 THEN left(e.grid_code, 6) ELSE '' END AS code,
-            t.day, CASE WHEN GROUPING(e.tier) = 0 THEN e.tier ELSE '' END AS tier,
-            CASE WHEN GROUPING(e.category_code) = 0 THEN e.category_code ELSE '' END AS category, t.bucket,
+    WITH f AS ( -- per district, day, tier, category and bucket: one native pass
+        SELECT left(e.grid_code, 6) AS district, t.day, e.tier, e.category_code AS category, t.bucket,
             sum(t.reported) AS reported, sum(t.resolved) AS resolved, sum(t.closed) AS closed,
             sum(t.excluded) AS excluded, sum(t.evaluated) AS evaluated, sum(t.score) AS score_sum,
             sum(t.closed_n) AS closed_n, sum(t.closed_minutes) AS closed_minutes
         FROM events e CROSS JOIN LATERAL event_rollup_terms(e, 1) t
-        GROUP BY GROUPING SETS ((t.day, t.bucket), (t.day, e.tier, t.bucket), (t.day, e.category_code, t.bucket),
-            (left(e.grid_code, 6), t.day, t.bucket), (left(e.grid_code, 6), t.day, e.tier, t.bucket),
-            (left(e.grid_code, 6), t.day, e.category_code, t.bucket))
+        GROUP BY 1, 2, 3, 4, 5
+    ), g AS ( -- the city's and districts' rows: overall, by tier, by category
+        SELECT CASE WHEN GROUPING(district) = 0 THEN district ELSE '' END AS code, day,
+            CASE WHEN GROUPING(tier) = 0 THEN tier ELSE '' END AS tier,
+            CASE WHEN GROUPING(category) = 0 THEN category ELSE '' END AS category, bucket,
+            sum(reported) AS reported, sum(resolved) AS resolved, sum(closed) AS closed, sum(excluded) AS excluded,
+            sum(evaluated) AS evaluated, sum(score_sum) AS score_sum, sum(closed_n) AS closed_n,
+            sum(closed_minutes) AS closed_minutes
+        FROM f
+        GROUP BY GROUPING SETS ((day, bucket), (day, tier, bucket), (day, category, bucket),
+            (district, day, bucket), (district, day, tier, bucket), (district, day, category, bucket))
     )
     SELECT code, day, tier, category, sum(reported)::bigint, sum(resolved)::bigint, sum(closed)::bigint,
         sum(excluded)::bigint, sum(evaluated)::bigint, sum(score_sum)::bigint, sum(closed_n)::bigint,
-        sum(closed_minutes)::float8, hist_dense(array_agg(bucket), array_agg(reported))
+        sum(closed_minutes)::float8, hist_dense(array_agg(bucket), array_agg(reported::bigint))
     FROM g GROUP BY 1, 2, 3, 4
     UNION ALL
     SELECT left(e.grid_code, 9), t.day, '', '', sum(t.reported)::bigint, sum(t.resolved)::bigint, sum(t.closed)::bigint,
@@ -305,6 +326,9 @@ BEGIN
     INSERT INTO event_rollups SELECT * FROM rollups_expected_events();
 END $$;
 
+-- As RebuildRollups does (postgis/rollups.go): hash in memory, no JIT.
+SET LOCAL work_mem = '256MB';
+SET LOCAL jit = off;
 SELECT rollups_rebuild();
 
 -- A street's (or finer) events over a window: through the grid code, then
