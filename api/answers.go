@@ -14,9 +14,10 @@ type DataVersioner interface {
 	DataVersion(ctx context.Context) (string, error)
 }
 
-// Answer cache timing. The data version is read at most once per
-// versionEvery, shared by every cache of a replica, so a hundred walls
-// cost one tiny query a second; an answer is served while computed under
+// Answer cache timing. The data version is read again after a change
+// notice on the live stream (the one the tiles follow too), and at least
+// once per versionEvery for writes that send none; it is shared by every
+// cache of a replica, so a hundred walls cost one tiny query per change; an answer is served while computed under
 // the current version and younger than answerMaxAge (overdue and window
 // figures move with the clock alone). An answer that took longer than
 // slowAnswer to compute is served from the previous version while one
@@ -48,6 +49,14 @@ func (v *dataVersion) current(ctx context.Context) (string, error) {
 	}
 	v.mu.Unlock()
 	return v.read(ctx)
+}
+
+// touch makes the next request read the version again: a change notice
+// (an event or grid message on the stream) announced a commit.
+func (v *dataVersion) touch() {
+	v.mu.Lock()
+	v.readAt = time.Time{}
+	v.mu.Unlock()
 }
 
 // read reads the version now (after a change notice: what it announced

@@ -52,6 +52,7 @@ type Stream struct {
 
 	kpiDirty map[string]bool // grid codes of events written since the last kpi.changed round
 	kpiOn    bool
+	onChange func() // called for every event or grid message (nil: none)
 	stop     chan struct{} // closed by Close: ends the kpi.changed pusher
 
 	dropped atomic.Int64
@@ -129,6 +130,9 @@ func (s *Stream) Publish(ms []postgis.StreamMessage) {
 		}
 		f := frame{seq: m.Seq, kind: m.Kind, region: m.Region, bbox: m.BBox, bytes: appendFrame(nil, &m)}
 		s.push(f)
+		if s.onChange != nil && (strings.HasPrefix(m.Kind, "event.") || strings.HasPrefix(m.Kind, "grid.")) {
+			s.onChange()
+		}
 		if s.kpiOn && strings.HasPrefix(m.Kind, "event.") {
 			if s.kpiDirty == nil {
 				s.kpiDirty = map[string]bool{}

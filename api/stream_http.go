@@ -61,6 +61,11 @@ func (s *Server) routeStream(st *Stream) {
 	if s.kpi != nil {
 		st.startKPI(s.kpi.changed, s.log)
 	}
+	if v := s.versions; v != nil {
+		st.mu.Lock()
+		st.onChange = v.touch
+		st.mu.Unlock()
+	}
 }
 
 // serveStream: GET /api/v1/stream — Server-Sent Events. Each message has
