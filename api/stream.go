@@ -52,7 +52,7 @@ type Stream struct {
 
 	kpiDirty map[string]bool // grid codes of events written since the last kpi.changed round
 	kpiOn    bool
-	onChange func() // called for every event or grid message (nil: none)
+	onChange func()        // called for every event or grid message (nil: none)
 	stop     chan struct{} // closed by Close: ends the kpi.changed pusher
 
 	dropped atomic.Int64
