@@ -225,7 +225,7 @@ CREATE TRIGGER posts_rollup_units AFTER UPDATE ON posts REFERENCING OLD TABLE AS
 -- The rollups recomputed from the base tables: per grid first (one pass
 -- over each table), then summed up the levels.
 CREATE FUNCTION rollups_expected_counts() RETURNS TABLE (code text, key text, n bigint)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     WITH g AS (
         -- residents: rollup_keys_resident's keys in one native pass (a
         -- scale-1 city has 32 million; unnest per row took minutes), the
@@ -283,7 +283,7 @@ END $$;
 -- histogram per output row. Streets keep no histogram (their medians come from their
 -- own events), as the trigger writes them.
 CREATE FUNCTION rollups_expected_events() RETURNS SETOF event_rollups
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     WITH f AS ( -- per district, day, tier, category and bucket: one native pass
         SELECT left(e.grid_code, 6) AS district, t.day, e.tier, e.category_code AS category, t.bucket,
             sum(t.reported) AS reported, sum(t.resolved) AS resolved, sum(t.closed) AS closed,
@@ -320,10 +320,13 @@ CREATE FUNCTION rollups_rebuild() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     LOCK TABLE rollup_counts, event_rollups IN EXCLUSIVE MODE;
-    DELETE FROM rollup_counts;
-    INSERT INTO rollup_counts SELECT * FROM rollups_expected_counts();
-    DELETE FROM event_rollups;
-    INSERT INTO event_rollups SELECT * FROM rollups_expected_events();
+    -- Computed by CREATE TABLE AS, which may scan in parallel (INSERT …
+    -- SELECT may not), then swapped in.
+    CREATE TEMP TABLE rollup_counts_new ON COMMIT DROP AS SELECT * FROM rollups_expected_counts();
+    CREATE TEMP TABLE event_rollups_new ON COMMIT DROP AS SELECT * FROM rollups_expected_events();
+    TRUNCATE rollup_counts, event_rollups;
+    INSERT INTO rollup_counts SELECT * FROM rollup_counts_new;
+    INSERT INTO event_rollups SELECT * FROM event_rollups_new;
 END $$;
 
 -- As RebuildRollups does (postgis/rollups.go): hash in memory, no JIT.

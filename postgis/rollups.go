@@ -56,8 +56,12 @@ func (db *DB) RebuildRollups(ctx context.Context, log *slog.Logger) error {
 	for _, part := range []struct{ name, sql string }{
 		{"lock", `LOCK TABLE rollup_counts, event_rollups IN EXCLUSIVE MODE`},
 		{"settings", rebuildSettings},
-		{"counts", `DELETE FROM rollup_counts; INSERT INTO rollup_counts SELECT * FROM rollups_expected_counts()`},
-		{"events", `DELETE FROM event_rollups; INSERT INTO event_rollups SELECT * FROM rollups_expected_events()`},
+		// CREATE TABLE AS may scan in parallel (INSERT … SELECT may not).
+		{"counts", `CREATE TEMP TABLE rollup_counts_new ON COMMIT DROP AS SELECT * FROM rollups_expected_counts()`},
+		{"events", `CREATE TEMP TABLE event_rollups_new ON COMMIT DROP AS SELECT * FROM rollups_expected_events()`},
+		{"swap", `TRUNCATE rollup_counts, event_rollups;
+			INSERT INTO rollup_counts SELECT * FROM rollup_counts_new;
+			INSERT INTO event_rollups SELECT * FROM event_rollups_new`},
 	} {
 		t0 := time.Now()
 		tag, err := tx.Exec(ctx, part.sql)
