@@ -79,6 +79,8 @@ CREATE TABLE event_rollups (
     CHECK (tier = '' OR category = ''),
     CHECK (length(code) < 9 OR (tier = '' AND category = ''))
 );
+-- A choropleth's window: every district's or street's overall rows since a day.
+CREATE INDEX event_rollups_overall_idx ON event_rollups (day, code) WHERE tier = '' AND category = '';
 
 -- What one event contributes (sign s: +1 as it is, -1 as it was). A
 -- one-row table function, so that the planner inlines it into the scan

@@ -67,9 +67,10 @@ SELECT p.name, coalesce(e.tier, ''), coalesce(e.category_code, ''), GROUPING(e.t
 	count(e.satisfaction), avg(e.satisfaction)::float8
 FROM events e
 CROSS JOIN LATERAL (SELECT 'window' UNION ALL SELECT 'today' WHERE e.reported_at >= $3) AS p(name)
-WHERE e.reported_at >= $2 AND e.reported_at < $4 AND e.grid_code LIKE $1 AND e.grid_code LIKE $5
+WHERE e.reported_at >= $2 AND e.reported_at < $4 AND e.grid_code `+inRange+`
+	AND e.grid_code LIKE $5
 GROUP BY GROUPING SETS ((p.name), (p.name, e.tier), (p.name, e.category_code))`,
-		region+"%", windowFrom, todayFrom, to, scope.Like())
+		region, windowFrom, todayFrom, to, scope.Like())
 	if err != nil {
 		return window, today, fmt.Errorf("postgis: kpi %s: %w", region, err)
 	}
