@@ -17,17 +17,19 @@ type DataVersioner interface {
 // Answer cache timing. The data version is read again after a change
 // notice on the live stream (the one the tiles follow too), and at least
 // once per versionEvery for writes that send none; it is shared by every
-// cache of a replica, so a hundred walls cost one tiny query per change; an answer is served while computed under
-// the current version and younger than answerMaxAge (overdue and window
-// figures move with the clock alone). An answer that took longer than
-// slowAnswer to compute is served from the previous version while one
-// refresh runs behind it: no wall waits on a city-wide scan, and the
-// answer is at most one refresh behind.
+// cache of a replica, so a hundred walls cost one tiny query per change.
+// An answer is served while computed under the current version and
+// younger than answerMaxAge (overdue and window figures move with the
+// clock alone). One that took longer than slowAnswer to compute is served
+// from the previous version while one refresh runs behind it, started no
+// sooner than refreshShare times its cost after the last: no wall waits
+// on a city-wide scan, and such scans take a tenth of a connection each.
 const (
 	versionEvery = time.Second
 	answerMaxAge = time.Minute
 	slowAnswer   = 50 * time.Millisecond
 	answerCap    = 20_000 // entries per cache; past it, one is dropped per insert
+	refreshShare = 10     // a slow answer is refreshed after ten times its cost at the soonest
 )
 
 // dataVersion caches the version for versionEvery.
@@ -119,7 +121,11 @@ func (ac *answerCache[T]) get(ctx context.Context, key string, compute func(cont
 				ac.mu.Unlock()
 				return e.val, true, nil
 			case e.cost > slowAnswer:
-				if !e.refreshing {
+				// Refreshed at most every tenth of the time: a city-wide
+				// scan stays a small share of the database however fast
+				// the version moves (ten incidents a second move it ten
+				// times a second).
+				if !e.refreshing && age >= max(versionEvery, refreshShare*e.cost) {
 					e.refreshing = true
 					go ac.refresh(context.WithoutCancel(ctx), key, version, compute)
 				}
