@@ -14,6 +14,7 @@ type Query struct {
 	LocateSQL LocateSQL    // ?engine=postgis on GET /api/v1/locate
 	Regions   RegionStore  // /api/v1/regions, /api/v1/buildings/:id
 	Stats     StatsStore   // /api/v1/stats
+	WarmStats bool         // compute the city's choropleths once in the background at start
 	Features  FeatureStore // /api/v1/collections…
 	Search    Searcher     // /api/v1/search
 }
@@ -34,6 +35,9 @@ func (s *Server) routeQuery(d *Query) {
 	}
 	if d.Stats != nil {
 		h.statsCache = newStatsCache(d.Stats, s.dataVersion(d.Stats))
+		if d.WarmStats {
+			go h.statsCache.warm(s.log)
+		}
 		v1.GET("/stats", h.stats)
 	}
 	if d.Features != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -36,6 +37,24 @@ type statsCache struct {
 
 func newStatsCache(store StatsStore, v *dataVersion) *statsCache {
 	return &statsCache{store: store, answers: newAnswerCache[*statsEntry](v)}
+}
+
+// warm computes the city's answers of every level and metric once, in the
+// background after start: the wall's first city-wide grid choropleth is a
+// scan of the month's events, which its first viewer should not wait for.
+func (sc *statsCache) warm(log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	for _, level := range []string{"district", "street", "community", "grid"} {
+		for _, metric := range postgis.StatMetrics() {
+			if _, _, err := sc.get(ctx, wangge.CityScope(), level, metric); err != nil {
+				log.Warn("stats not warmed", "level", level, "metric", metric, "err", err)
+				return
+			}
+		}
+	}
+	log.Info("stats warmed for the city", "duration", time.Since(t0).Round(time.Millisecond))
 }
 
 // get returns the encoded answer for level/metric inside the scope and

@@ -339,3 +339,6 @@ SELECT rollups_rebuild();
 -- A street's (or finer) events over a window: through the grid code, then
 -- the report time, without visiting the rest of the street's history.
 CREATE INDEX events_grid_reported_idx ON events (grid_code, reported_at);
+-- A city-wide grid or community choropleth of the window: every event of
+-- the last 30 days with what the figures need, from the index alone.
+CREATE INDEX events_window_idx ON events (reported_at) INCLUDE (grid_code, status, closed_at);

@@ -43,10 +43,13 @@ func statSQL(level, metric string) (string, bool) {
 		return `SELECT code, ` + value + ` FROM event_rollups
 			WHERE length(code) = $1 AND code LIKE $2 AND tier = '' AND category = '' AND day >= $3::date GROUP BY 1`, true
 	}
+	// $4 is the scope's region: its code range lets a district's walls
+	// read their district's events through the index (LIKE cannot).
 	return `SELECT left(grid_code, $1), ` + value + ` FROM (SELECT grid_code, 1 AS reported,
 			(status IN ('closed', 'evaluated'))::int AS closed, (status IN ('rejected', 'duplicate'))::int AS excluded,
 			(closed_at IS NOT NULL)::int AS closed_n, extract(epoch FROM closed_at - reported_at) / 60 AS closed_minutes
-			FROM events WHERE grid_code LIKE $2 AND reported_at >= $3::timestamptz) e GROUP BY 1`, true
+			FROM events WHERE grid_code LIKE $2 AND grid_code BETWEEN rpad($4, 15, '0') AND rpad($4, 15, '9')
+				AND reported_at >= $3::timestamptz) e GROUP BY 1`, true
 }
 
 // ratioMetrics have no value (null) where nothing was measured, where the
@@ -112,6 +115,9 @@ func (db *DB) Stats(ctx context.Context, scope wangge.Scope, level, metric strin
 	args := []any{n, scope.Like()}
 	if windowed {
 		args = append(args, windowStart(time.Now()))
+		if level != "district" && level != "street" {
+			args = append(args, scope.Region())
+		}
 	}
 	rows, err = db.Pool.Query(ctx, q, args...)
 	if err != nil {

@@ -89,7 +89,7 @@ func serve(ctx context.Context, args []string, _ io.Writer) error {
 
 	// Point → grid locate: the grid index, loaded at start and kept current
 	// from PostGIS (LISTEN wangge_tiles); without it only /locate is off.
-	query := &api.Query{Regions: db, Stats: db, Features: db, Search: db}
+	query := &api.Query{Regions: db, Stats: db, WarmStats: true, Features: db, Search: db}
 	qctx, stopQuery := context.WithCancel(ctx)
 	if loc, err := db.StartLocator(qctx, log); err != nil {
 		log.Warn("locate unavailable", "err", err)
