@@ -148,10 +148,11 @@ var (
 	kpiChanged = []byte("kpi.changed")
 )
 
-// readStream reads frames until the stream ends. It blocks in Read
+// readStream reads frames until the stream ends, subscribed as the wall
+// subscribes (events, grids, KPIs: no unit positions). It blocks in Read
 // between frames (no CPU) and decodes only kpi.changed data.
 func (w *wall) readStream(ctx context.Context, hc *http.Client, last *string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.base+"/api/v1/stream", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.base+"/api/v1/stream?kinds=event,grid,kpi", nil)
 	if err != nil {
 		w.p.fail("stream", 0)
 		return
