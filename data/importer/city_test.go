@@ -371,4 +371,32 @@ func TestImportParcelsCarveGenerated(t *testing.T) {
 		t.Errorf("grid 002: %d parcels, %d generated; want 2, 0", n, generated)
 	}
 	checkCity(t, db)
+
+	// Replacing a grid keeps its generated parcel while it is the outline,
+	// and remakes it when the outline changes.
+	parcelOf4 := func() (id int64, exact bool) {
+		t.Helper()
+		if err := db.Pool.QueryRow(ctx, `SELECT p.id, ST_Equals(p.geom, g.geom) FROM parcels p JOIN grids g ON g.code = p.grid_code
+			WHERE p.grid_code = $1`, grid("004")).Scan(&id, &exact); err != nil {
+			t.Fatal(err)
+		}
+		return id, exact
+	}
+	was, _ := parcelOf4()
+	four := fc(feature(`{"code":"500103001001004","name":"四"}`, poly(sq(106.504, 29.504, 106.508, 29.508))))
+	load(t, db, "grids", four, true)
+	if id, exact := parcelOf4(); id != was || !exact {
+		t.Errorf("same outline: parcel %d (equal to the grid %v), want %d kept", id, exact, was)
+	}
+	load(t, db, "grids", strings.Replace(four, "29.508", "29.5079", -1), true)
+	if id, exact := parcelOf4(); id == was || !exact {
+		t.Errorf("new outline: parcel %d (equal to the grid %v), want a new one equal to the grid", id, exact)
+	}
+	var orphans int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM buildings WHERE parcel_id IS NULL`).Scan(&orphans); err != nil {
+		t.Fatal(err)
+	}
+	if orphans != 0 {
+		t.Errorf("%d buildings without a parcel after the grid's replace", orphans)
+	}
 }
