@@ -121,6 +121,11 @@ func (e *gridEdit) active(op int, code string) error {
 		return geo.Refuse(op, code, "retired", nil, "grid %s is retired", code)
 	case e.retired[code] != "":
 		return geo.Refuse(op, code, "retired", nil, "grid %s is merged into %s earlier in this plan", code, e.retired[code])
+	case len(e.before[code]) == 0 && !slices.Contains(e.created, code):
+		// Edits move parcels: a grid without any has nothing to move and
+		// no outline a plan could compute (issue 15).
+		return geo.Refuse(op, code, "no_parcels", nil,
+			"grid %s has no parcels, so a plan cannot change it; import its parcels, or import the grid again (the importer makes parcels for grids without any)", code)
 	}
 	return nil
 }
@@ -205,9 +210,11 @@ func (e *gridEdit) merge(ctx context.Context, op int, from, to string) error {
 	}
 	// Adjacent: the two outlines (as the plan has left them) share an edge
 	// at least 1 m long, not just a corner.
+	// x, y are NULL when from has no parcels left (given away earlier in
+	// the plan): the problem then has no place.
 	var (
 		shared float64
-		x, y   float64
+		x, y   *float64
 	)
 	err := e.tx.QueryRow(ctx, `WITH a AS (SELECT ST_Union(geom) g FROM parcels WHERE grid_code = $1),
 		b AS (SELECT ST_Union(geom) g FROM parcels WHERE grid_code = $2)
@@ -217,8 +224,11 @@ func (e *gridEdit) merge(ctx context.Context, op int, from, to string) error {
 		return fmt.Errorf("postgis: merge %s into %s: %w", from, to, err)
 	}
 	if shared < 1 {
-		p := orb.Point{x, y}
-		return geo.Refuse(op, from, "not_adjacent", &p, "grids %s and %s are not adjacent (shared edge %.1f m)", from, to, shared)
+		var near *orb.Point
+		if x != nil && y != nil {
+			near = &orb.Point{*x, *y}
+		}
+		return geo.Refuse(op, from, "not_adjacent", near, "grids %s and %s are not adjacent (shared edge %.1f m)", from, to, shared)
 	}
 	if _, err := e.tx.Exec(ctx, `UPDATE parcels SET grid_code = $2 WHERE grid_code = $1`, from, to); err != nil {
 		return fmt.Errorf("postgis: merge %s into %s: %w", from, to, err)

@@ -89,8 +89,10 @@ func (e *gridEdit) cutParcels(ctx context.Context, grid string, line []byte) err
 				if err != nil {
 					return err
 				}
-				if _, err := e.tx.Exec(ctx, `INSERT INTO parcels (id, grid_code, community_code, land_use, geom)
-					SELECT $2, grid_code, community_code, land_use, ST_Multi(ST_GeomFromEWKB($3)) FROM parcels WHERE id = $1`,
+				// A piece of a generated parcel is generated too: a parcels
+				// import still carves it.
+				if _, err := e.tx.Exec(ctx, `INSERT INTO parcels (id, grid_code, community_code, land_use, geom, generated)
+					SELECT $2, grid_code, community_code, land_use, ST_Multi(ST_GeomFromEWKB($3)), generated FROM parcels WHERE id = $1`,
 					id, nid, p.geom); err != nil {
 					return fmt.Errorf("postgis: cut parcel %d: %w", id, err)
 				}
@@ -194,7 +196,8 @@ func (e *gridEdit) draw(ctx context.Context, op int, grid string, ring orb.Ring)
 	}
 	line := lineWKB(orb.LineString(ring))
 	var overlaps bool
-	if err := e.tx.QueryRow(ctx, `SELECT ST_Intersects(ST_MakePolygon(ST_GeomFromWKB($2, 4326)), ST_Union(geom))
+	// coalesce: a grid left without parcels earlier in the plan overlaps nothing.
+	if err := e.tx.QueryRow(ctx, `SELECT coalesce(ST_Intersects(ST_MakePolygon(ST_GeomFromWKB($2, 4326)), ST_Union(geom)), false)
 		FROM parcels WHERE grid_code = $1`, grid, line).Scan(&overlaps); err != nil {
 		return fmt.Errorf("postgis: draw %s: %w", grid, err)
 	}

@@ -55,8 +55,13 @@ func (db *DB) ImportFeatures(ctx context.Context, layer string, rows []ImportRow
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	// Ids are allocated as max(id)+1; keep concurrent importers out.
-	if _, err := tx.Exec(ctx, "LOCK TABLE "+spec.table+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+	// Ids are allocated as max(id)+1; keep concurrent importers out. A
+	// grids import makes parcels too (afterImport).
+	tables := spec.table
+	if layer == "grids" {
+		tables += ", parcels"
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE "+tables+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
 		return res, fmt.Errorf("postgis: import %s: lock: %w", layer, err)
 	}
 	for start := 0; start < len(rows); start += importBatch {
@@ -91,13 +96,17 @@ func (db *DB) ImportFeatures(ctx context.Context, layer string, rows []ImportRow
 			return res, fmt.Errorf("postgis: import %s: %w", layer, err)
 		}
 	}
+	also, err := afterImport(ctx, tx, layer, rows, replace)
+	if err != nil {
+		return res, err
+	}
 	// Running servers evict the tiles the new features cover, on commit.
 	wkbs := make([][]byte, len(rows))
 	for i, r := range rows {
 		wkbs[i] = r.WKB
 	}
-	if _, err := tx.Exec(ctx, `SELECT tile_changed($1, ST_SetSRID(ST_Extent(ST_GeomFromWKB(w)), 4326)::geometry)
-		FROM unnest($2::bytea[]) w`, layer, wkbs); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT tile_changed(l, (SELECT ST_SetSRID(ST_Extent(ST_GeomFromWKB(w)), 4326)::geometry
+		FROM unnest($2::bytea[]) w)) FROM unnest($1::text[]) l`, append([]string{layer}, also...), wkbs); err != nil {
 		return res, fmt.Errorf("postgis: import %s: tile versions: %w", layer, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

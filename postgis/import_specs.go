@@ -6,7 +6,8 @@ import (
 )
 
 // importSpec says how one import layer maps to its table. Column
-// expressions use {p} for the column's parameter and {g} for the geometry.
+// expressions use {p} for the column's parameter, {g} for the geometry and
+// {grid_code} for the grid_code column's expression.
 type importSpec struct {
 	table   string
 	key     string
@@ -23,6 +24,13 @@ type importCol struct {
 
 // nextID allocates ids for rows that bring none (the table is locked).
 const nextID = "coalesce({p}::bigint, (SELECT coalesce(max(id), 0) + 1 FROM %s))"
+
+// parcelOf picks the parcel of grid (an SQL expression) for a geometry:
+// the one holding its inner point, else the nearest (a building across a
+// parcel edge), the lowest id on a shared edge. Buildings follow their
+// parcel in grid edits, so one without is left behind.
+const parcelOf = "(SELECT p.id FROM parcels p WHERE p.grid_code = %s " +
+	"ORDER BY ST_Distance(p.geom, ST_PointOnSurface(%s)), p.id LIMIT 1)"
 
 // locateGrid finds the grid of a feature that names none: the active grid
 // that covers a point surely inside it.
@@ -60,7 +68,7 @@ var importSpecs = map[string]importSpec{
 	"buildings": {
 		table: "buildings", key: "id",
 		cols: []importCol{{"id", fmt.Sprintf(nextID, "buildings")}, {"grid_code", locateGrid},
-			{"parcel_id", "{p}::bigint"}, {"address", "{p}::text"}, {"name", "coalesce({p}::text, '')"},
+			{"parcel_id", "coalesce({p}::bigint, " + fmt.Sprintf(parcelOf, "{grid_code}", "{g}") + ")"}, {"address", "{p}::text"}, {"name", "coalesce({p}::text, '')"},
 			{"use", "{p}::text"}, {"floors", "{p}::smallint"}, {"built_year", "{p}::smallint"},
 			{"households", "coalesce({p}::integer, 0)"}},
 		geom: "ST_GeomFromWKB({w}, 4326)",
@@ -102,9 +110,16 @@ func (s importSpec) insertSQL(replace bool) string {
 			code = fmt.Sprintf("$%d", i+1)
 		}
 	}
+	grid := ""
 	for i, c := range s.cols {
 		e := strings.NewReplacer("{p}", fmt.Sprintf("$%d", i+1), "{g}", g, "{code}", code).Replace(c.expr)
+		if c.name == "grid_code" {
+			grid = e
+		}
 		names, exprs = append(names, c.name), append(exprs, e)
+	}
+	for i := range exprs {
+		exprs[i] = strings.ReplaceAll(exprs[i], "{grid_code}", grid)
 	}
 	if s.extra != "" {
 		name, val, _ := strings.Cut(s.extra, ":")

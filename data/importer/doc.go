@@ -17,7 +17,7 @@
 //	districts    Polygon|MultiPolygon      code (6 digits), name                kind (urban|rural)
 //	streets      Polygon|MultiPolygon      code (9 digits), name                kind, parent_code (= first 6 digits)
 //	communities  Polygon|MultiPolygon      code (12 digits), name               kind, parent_code (= first 9 digits)
-//	grids        Polygon|MultiPolygon      code (15 digits), name               id (default: the code as a number)
+//	grids        Polygon|MultiPolygon      code (15 digits), name               id (default: the code as a number), land_use (of generated parcels; default mixed)
 //	parcels      Polygon|MultiPolygon      grid_code, land_use                  id
 //	buildings    Polygon                   address, use, floors (1–200)         id, name, grid_code, parcel_id, built_year, households
 //	objects      Point                     category, category_code (4 digits)   id, grid_code, building_id, device_id, status, installed_on (YYYY-MM-DD)
@@ -35,6 +35,28 @@
 // objects and posts. Without grid_code, buildings, objects and posts are
 // placed in the active grid that covers them. Rows without id get the
 // next free one.
+//
+// # Parcels
+//
+// Parcels are the atoms of grid edits: a plan (merge, split, redraw,
+// reassign) moves parcels between grids, and each building moves with the
+// parcel it stands on. Parcels are optional in a file: when a grids import
+// brings a grid that has none, the same transaction generates them, one
+// parcel per polygon part covering exactly the grid's outline, land_use
+// from the grid's property or mixed. Importing a grid again with Replace
+// remakes its parcels only while they are all generated and no longer its
+// outline. A later parcels import takes its parcels out of the generated
+// ones they overlap in their community: a generated parcel keeps what is
+// left (pieces under 5 m² dropped) or goes. So import the parcels of the
+// grids whose blocks you know, and the rest keep their generated parcel.
+// A revert to a grid version recorded before such an import is refused
+// (its parcels were cut since).
+//
+// A building without parcel_id takes the parcel of its grid holding its
+// inner point (ST_PointOnSurface), the nearest parcel of its grid when
+// none holds it (across a parcel edge); a building whose parcel a parcels
+// import removes or cuts is placed again the same way. Objects and posts
+// need no parcel: a plan places them by the parcel under them.
 //
 // # All or nothing
 //

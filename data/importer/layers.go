@@ -74,7 +74,9 @@ func gridProps(p props) (map[string]any, error) {
 		return nil, err
 	}
 	v := map[string]any{"code": code, "community_code": wangge.ParentCode(code)}
-	return v, p.into(v, field{"name", p.name}, field{"id", p.integer("id", false, 1, 1<<62)})
+	// land_use is for the parcels made for a grid imported without any.
+	return v, p.into(v, field{"name", p.name}, field{"id", p.integer("id", false, 1, 1<<62)},
+		field{"land_use", p.enum("land_use", false, landUses...)})
 }
 
 var landUses = []string{"residential", "commercial", "industrial", "public", "green", "agricultural", "forest", "water", "mixed"}

@@ -7,7 +7,7 @@ import { ApiError } from '../../src/urls.js';
 const CODES = ['invalid', 'not_found', 'conflict', 'stale', 'forbidden', 'unavailable', 'too_large', 'illegal_transition', 'plan_rejected', 'internal'];
 const RULES = ['empty', 'code', 'community', 'shape', 'coordinates', 'self_intersection', 'retired_not_empty', 'disconnected', 'hole', 'min_area',
   'outside_community', 'unknown_grid', 'retired', 'not_adjacent', 'no_cut', 'many_cuts', 'codes', 'no_overlap', 'no_neighbour', 'unknown_parcel',
-  'union_changed'];
+  'union_changed', 'no_parcels'];
 
 const bad = new ApiError(400, { error: 'lon out of range', code: 'invalid', request_id: 'r-7' });
 
