@@ -339,6 +339,10 @@ SELECT rollups_rebuild();
 -- A street's (or finer) events over a window: through the grid code, then
 -- the report time, without visiting the rest of the street's history.
 CREATE INDEX events_grid_reported_idx ON events (grid_code, reported_at);
+-- Open events by place, from the index alone: every wall's KPI and open
+-- and overdue figures read them.
+CREATE INDEX events_open_grid_idx ON events (grid_code) INCLUDE (reported_at, deadline_at, tier, category_code)
+    WHERE status IN ('reported', 'accepted', 'dispatched', 'on_site');
 -- A city-wide grid or community choropleth of the window: every event of
 -- the last 30 days with what the figures need, from the index alone.
 CREATE INDEX events_window_idx ON events (reported_at) INCLUDE (grid_code, status, closed_at);

@@ -199,8 +199,8 @@ func (db *DB) kpiRollups(ctx context.Context, region string, windowFrom, todayFr
 		return err
 	})
 	b.Queue(`SELECT reported_at >= $3, tier, category_code, count(*), count(*) FILTER (WHERE deadline_at < $4)
-		FROM events WHERE status IN `+openStatuses+` AND reported_at >= $2 AND reported_at < $4 AND grid_code LIKE $1
-		GROUP BY 1, 2, 3`, region+"%", windowFrom, todayFrom, to).Query(func(rows pgx.Rows) error {
+		FROM events WHERE status IN `+openStatuses+` AND reported_at >= $2 AND reported_at < $4 AND grid_code `+inRange+`
+		GROUP BY 1, 2, 3`, region, windowFrom, todayFrom, to).Query(func(rows pgx.Rows) error {
 		var (
 			isToday        bool
 			tier, category string

@@ -21,18 +21,22 @@ var statMetrics = map[string]bool{"households": true, "residents": true, "tagged
 	"overdue": true, "events_30d": true, "closure_rate": true, "avg_handling_minutes": true}
 
 // statSQL is the query of metric's value per region code of a level ($1
-// its code length, $2 the scope's LIKE pattern, $3 the window's first
-// city-time midnight where the metric has a window).
+// its code length, $2 the scope's LIKE pattern, then the window's first
+// city-time midnight where the metric has a window, then the scope's
+// region).
 func statSQL(level, metric string) (string, bool) {
 	switch metric {
 	case "households", "residents", "tagged":
-		return `SELECT code, n::float8 FROM rollup_counts WHERE key = '` + metric + `' AND length(code) = $1 AND code LIKE $2`, false
+		return `SELECT code, n::float8 FROM rollup_counts WHERE key = '` + metric + `' AND length(code) = $1 AND code LIKE $2
+			AND code BETWEEN rpad($3, $1, '0') AND rpad($3, $1, '9')`, false
 	case "open_events":
 		return `SELECT left(grid_code, $1), count(*)::float8 FROM events
-			WHERE grid_code LIKE $2 AND status IN ` + openStatuses + ` GROUP BY 1`, false
+			WHERE grid_code LIKE $2 AND grid_code BETWEEN rpad($3, 15, '0') AND rpad($3, 15, '9')
+				AND status IN ` + openStatuses + ` GROUP BY 1`, false
 	case "overdue":
 		return `SELECT left(grid_code, $1), count(*)::float8 FROM events
-			WHERE grid_code LIKE $2 AND status IN ` + openStatuses + ` AND deadline_at < now() GROUP BY 1`, false
+			WHERE grid_code LIKE $2 AND grid_code BETWEEN rpad($3, 15, '0') AND rpad($3, 15, '9')
+				AND status IN ` + openStatuses + ` AND deadline_at < now() GROUP BY 1`, false
 	}
 	value := map[string]string{
 		"events_30d":           `sum(reported)::float8`,
@@ -41,10 +45,9 @@ func statSQL(level, metric string) (string, bool) {
 	}[metric]
 	if level == "district" || level == "street" {
 		return `SELECT code, ` + value + ` FROM event_rollups
-			WHERE length(code) = $1 AND code LIKE $2 AND tier = '' AND category = '' AND day >= $3::date GROUP BY 1`, true
+			WHERE length(code) = $1 AND code LIKE $2 AND code BETWEEN rpad($4, $1, '0') AND rpad($4, $1, '9')
+				AND tier = '' AND category = '' AND day >= $3::date GROUP BY 1`, true
 	}
-	// $4 is the scope's region: its code range lets a district's walls
-	// read their district's events through the index (LIKE cannot).
 	return `SELECT left(grid_code, $1), ` + value + ` FROM (SELECT grid_code, 1 AS reported,
 			(status IN ('closed', 'evaluated'))::int AS closed, (status IN ('rejected', 'duplicate'))::int AS excluded,
 			(closed_at IS NOT NULL)::int AS closed_n, extract(epoch FROM closed_at - reported_at) / 60 AS closed_minutes
@@ -111,13 +114,12 @@ func (db *DB) Stats(ctx context.Context, scope wangge.Scope, level, metric strin
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgis: stats %s/%s: %w", level, metric, err)
 	}
+	// Every query also takes the scope's region as a code range ($3, or
+	// $4 after a window's start): LIKE alone cannot use an index.
 	q, windowed := statSQL(level, metric)
-	args := []any{n, scope.Like()}
+	args := []any{n, scope.Like(), scope.Region()}
 	if windowed {
-		args = append(args, windowStart(time.Now()))
-		if level != "district" && level != "street" {
-			args = append(args, scope.Region())
-		}
+		args = []any{n, scope.Like(), windowStart(time.Now()), scope.Region()}
 	}
 	rows, err = db.Pool.Query(ctx, q, args...)
 	if err != nil {
