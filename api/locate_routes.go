@@ -29,6 +29,7 @@ func (s *Server) routeQuery(d *Query) {
 	}
 	if d.Regions != nil {
 		h.regionCache = newAnswerCache[postgis.RegionDetail](s.dataVersion(d.Regions))
+		h.districtCache = newAnswerCache[[]postgis.RegionNode](s.dataVersion(d.Regions))
 		v1.GET("/regions", h.regions)
 		v1.GET("/regions/:code", h.region)
 		v1.GET("/buildings/:id", h.building)
@@ -57,6 +58,8 @@ type queryHandlers struct {
 	log         *slog.Logger
 	statsCache  *statsCache
 	regionCache *answerCache[postgis.RegionDetail]
-	located     locatedJSON
-	extent      extentCache
+	// districtCache: the top of every wall's drill-down, per scope.
+	districtCache *answerCache[[]postgis.RegionNode]
+	located       locatedJSON
+	extent        extentCache
 }

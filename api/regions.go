@@ -24,11 +24,14 @@ type RegionStore interface {
 // regions: GET /api/v1/regions — the districts the caller's scope
 // touches, the top of its drill-down.
 func (h *queryHandlers) regions(c *gin.Context) {
-	ds, err := h.d.Regions.Districts(c.Request.Context(), scope(c))
+	sc := scope(c)
+	ds, hit, err := h.districtCache.get(c.Request.Context(), sc.String(),
+		func(ctx context.Context) ([]postgis.RegionNode, error) { return h.d.Regions.Districts(ctx, sc) })
 	if err != nil {
 		fail(c, h.log, err)
 		return
 	}
+	cacheHeader(c, hit)
 	c.JSON(http.StatusOK, gin.H{"level": "city", "children": ds})
 }
 
