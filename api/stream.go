@@ -258,7 +258,7 @@ func (s *Stream) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	if s.stop != nil {
+	if s.stop != nil { // the pusher holds its own copy of the channel
 		close(s.stop)
 		s.stop = nil
 	}

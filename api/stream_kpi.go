@@ -39,13 +39,14 @@ func (s *Stream) startKPI(compute kpiCompute, log *slog.Logger) {
 		return
 	}
 	s.kpiOn = true
-	s.stop = make(chan struct{})
+	stop := make(chan struct{})
+	s.stop = stop
 	go func() {
 		t := time.NewTicker(kpiEvery)
 		defer t.Stop()
 		for {
 			select {
-			case <-s.stop:
+			case <-stop:
 				return
 			case <-t.C:
 				s.pushKPI(compute, log)
