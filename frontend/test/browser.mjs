@@ -572,9 +572,11 @@ async function main() {
     await page.waitForFunction((id) => document.querySelector('#panel .sub')?.textContent.includes(`#${id}`), liveEvent.id);
     await page.selectOption('#panel select[name="status"]', 'available');
     await page.waitForSelector('#nearest-list button.dispatch');
-    const li = await page.$('#nearest-list li:has(button.dispatch)');
-    const unit = (await li.getAttribute('data-id')).split(':')[1];
-    await (await li.$('button.dispatch')).click();
+    // The list re-renders as the live stream moves units: find the unit by
+    // id, then click through a locator (re-resolved if the row is redrawn).
+    const id = await page.$eval('#nearest-list li:has(button.dispatch)', (li) => li.getAttribute('data-id'));
+    const unit = id.split(':')[1];
+    await page.locator(`#nearest-list li[data-id="${id}"] button.dispatch`).click();
     await page.waitForSelector('#nearest-list button.dispatch.done');
     const r = await (await call(cmd, `/api/v1/events/${liveEvent.id}/responders?k=20&status=en_route`)).json();
     assert(r.responders.some((x) => String(x.id) === unit), `unit ${unit} is not en route after dispatch`);
