@@ -46,17 +46,13 @@ func principal(t *testing.T, db *postgis.DB, role wangge.Role, region string) wa
 	return wangge.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Region: u.Region}
 }
 
-func newPlanFixture(t *testing.T) *planFixture {
+// planFixtureAt is a plan fixture on the community the query picks: its
+// planner (street level), approver (district level) and grids.
+func planFixtureAt(t *testing.T, db *postgis.DB, pick string) *planFixture {
 	t.Helper()
 	ctx := context.Background()
-	db, _ := pgtest.New(t)
-	if _, err := data.Seed(ctx, db, planCity, quietLog()); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
 	f := &planFixture{db: db}
-	err := db.Pool.QueryRow(ctx, `SELECT community_code FROM grids WHERE status = 'active'
-		GROUP BY 1 HAVING count(*) >= 4 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&f.community)
-	if err != nil {
+	if err := db.Pool.QueryRow(ctx, pick).Scan(&f.community); err != nil {
 		t.Fatal(err)
 	}
 	f.planner = principal(t, db, wangge.RolePlanner, f.community[:9])
@@ -67,8 +63,20 @@ func newPlanFixture(t *testing.T) *planFixture {
 		_ = rows.Scan(&c)
 		f.grids = append(f.grids, c)
 	}
+	return f
+}
+
+func newPlanFixture(t *testing.T) *planFixture {
+	t.Helper()
+	ctx := context.Background()
+	db, _ := pgtest.New(t)
+	if _, err := data.Seed(ctx, db, planCity, quietLog()); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	f := planFixtureAt(t, db, `SELECT community_code FROM grids WHERE status = 'active'
+		GROUP BY 1 HAVING count(*) >= 4 ORDER BY count(*) DESC, 1 LIMIT 1`)
 	// Seeded events are all closed: reopen one per grid, on a building.
-	_, err = db.Pool.Exec(ctx, `WITH pick AS (
+	_, err := db.Pool.Exec(ctx, `WITH pick AS (
 			SELECT DISTINCT ON (b.grid_code) b.grid_code, ST_PointOnSurface(b.geom) pt, e.id
 			FROM buildings b, LATERAL (SELECT id FROM events ORDER BY id OFFSET (b.id % 50) LIMIT 1) e
 			WHERE b.grid_code LIKE $1 || '%' ORDER BY b.grid_code, b.id)

@@ -39,23 +39,11 @@ func newRollupWalk(t *testing.T) *rollupWalk {
 	if _, err := data.Seed(ctx, db, opts, quietLog()); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	f := &planFixture{db: db}
 	// The community with the most grids and, among those, the most posts:
 	// a merge below moves a post.
-	err := db.Pool.QueryRow(ctx, `SELECT g.community_code FROM grids g WHERE g.status = 'active' GROUP BY 1
+	f := planFixtureAt(t, db, `SELECT g.community_code FROM grids g WHERE g.status = 'active' GROUP BY 1
 		ORDER BY count(*) DESC, (SELECT count(*) FROM posts p WHERE left(p.grid_code, 12) = g.community_code) DESC, 1
-		LIMIT 1`).Scan(&f.community)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.planner = principal(t, db, wangge.RolePlanner, f.community[:9])
-	f.approver = principal(t, db, wangge.RoleApprover, f.community[:6])
-	rows, _ := db.Pool.Query(ctx, `SELECT code FROM grids WHERE community_code = $1 ORDER BY code`, f.community)
-	for rows.Next() {
-		var c string
-		_ = rows.Scan(&c)
-		f.grids = append(f.grids, c)
-	}
+		LIMIT 1`)
 	if len(f.grids) < 5 {
 		t.Fatalf("community %s has %d grids; the walk needs 5", f.community, len(f.grids))
 	}
