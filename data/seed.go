@@ -78,6 +78,17 @@ func Seed(ctx context.Context, db *postgis.DB, opts Options, log *slog.Logger) (
 	if err != nil {
 		return st, fmt.Errorf("data: seed: %w", err)
 	}
+	// The rollups are recomputed once after the load (phase "rollups"):
+	// kept row by row through COPY, they would cost every statement a pass
+	// over its millions of rows.
+	if err := db.SetRollupTriggers(ctx, false); err != nil {
+		return st, fmt.Errorf("data: seed: %w", err)
+	}
+	defer func() {
+		if err := db.SetRollupTriggers(context.WithoutCancel(ctx), true); err != nil {
+			log.Error("seed: rollup triggers left off", "err", err)
+		}
+	}()
 	err = s.run(ctx, rivers)
 	if err != nil {
 		// Put the schema back even after a failed or cancelled load, so the
@@ -88,6 +99,9 @@ func Seed(ctx context.Context, db *postgis.DB, opts Options, log *slog.Logger) (
 		}
 	} else {
 		err = s.phase("indexes", func() error { return db.RestoreBulkIndexes(ctx, ddl, log) })
+	}
+	if err == nil {
+		err = s.phase("rollups", func() error { return db.RebuildRollups(ctx, log) })
 	}
 	if err == nil {
 		err = s.phase("analyze", func() error { return db.SeedFinish(ctx) })
