@@ -2,14 +2,24 @@ package data
 
 import (
 	"context"
+	"time"
 
 	"github.com/wangge/wangge/postgis"
 )
 
-// events loads a year of events and their trails, district by district,
-// in two passes over the same generator (events, then event_log), so
-// that memory holds one grid's events at a time.
-func (s *seeder) events(ctx context.Context) error {
+var (
+	eventTables = []string{"events", "event_log"}
+	eventCols   = []string{"id", "category_code", "status", "tier", "source", "priority", "grid_code",
+		"description", "address", "reporter", "unit_id", "duplicate_of", "object_id", "reported_at", "deadline_at",
+		"dispatched_at", "resolved_at", "closed_at", "satisfaction", "version", "updated_at", "geom"}
+	eventLogCols = []string{"id", "event_id", "at", "actor", "action", "from_status", "to_status",
+		"from_tier", "to_tier", "note"}
+)
+
+// events loads a year of events and their trails, district by district
+// as the people pass hands them over (events are about the components it
+// placed), each event generated once for both tables.
+func (s *seeder) events(ctx context.Context, plans <-chan *plan, done *counter) error {
 	cats, err := s.db.EventCategories(ctx)
 	if err != nil {
 		return err
@@ -24,85 +34,117 @@ func (s *seeder) events(ctx context.Context) error {
 		total += w
 		cum[i] = total
 	}
-	return s.eachDistrict(ctx, func(ctx context.Context, p *plan) error {
-		if err := s.copyEvents(ctx, p, cats, cum); err != nil {
+	ss, err := s.openStreams(ctx, eventTables, eventCols, eventLogCols)
+	if err != nil {
+		return err
+	}
+	for {
+		var p *plan
+		var ok bool
+		select {
+		case p, ok = <-plans:
+		case <-ctx.Done():
+			abortAll(ss)
+			return ctx.Err()
+		}
+		if !ok {
+			break
+		}
+		t0 := time.Now()
+		before := rowsOf(ss)
+		if err := s.districtEvents(ss[0], ss[1], p, cats, cum); err != nil {
+			abortAll(ss)
 			return err
 		}
-		err := s.copyEventLog(ctx, p, cats, cum)
-		p.Links = nil // both passes are done with them
-		return err
-	})
-}
-
-// eventWalker yields a district's events grid by grid.
-type eventWalker struct {
-	s    *seeder
-	p    *plan
-	gi   int
-	buf  []event
-	k    int
-	next int64
-	cats []postgis.Category
-	cum  []float64
-}
-
-func (w *eventWalker) event() (*event, bool) {
-	for w.k == len(w.buf) {
-		if w.gi == len(w.p.Grids) {
-			return nil, false
-		}
-		if w.next == 0 {
-			w.next = 1
-		}
-		w.buf, w.k = w.s.gridEvents(w.p, w.gi, w.cats, w.cum, &w.next), 0
-		w.gi++
+		p.Links = nil
+		s.copied(ss, before, time.Since(t0), p)
+		done.done.Add(1)
 	}
-	w.k++
-	return &w.buf[w.k-1], true
+	if ctx.Err() != nil { // the people pass gave up: nothing more will come
+		abortAll(ss)
+		return ctx.Err()
+	}
+	return s.closeStreams(ss)
 }
 
-func (w *eventWalker) grid() *gridPlan { return &w.p.Grids[w.gi-1] }
-
-func (s *seeder) copyEvents(ctx context.Context, p *plan, cats []postgis.Category, cum []float64) error {
-	w := &eventWalker{s: s, p: p, cats: cats, cum: cum}
-	return s.copy(ctx, p, "events", []string{"id", "category_code", "status", "tier", "source", "priority", "grid_code",
-		"description", "address", "reporter", "unit_id", "duplicate_of", "object_id", "reported_at", "deadline_at", "dispatched_at",
-		"resolved_at", "closed_at", "satisfaction", "version", "updated_at", "geom"}, func() ([]any, bool) {
-		e, ok := w.event()
-		if !ok {
-			return nil, false
-		}
-		return []any{e.ID, e.Cat.Code, e.Status, e.Tier, e.Source, e.Cat.Priority, w.grid().Code, e.Desc, e.Address,
-			e.Reporter, e.UnitID, e.DupOf, e.ObjectID, e.Reported, e.Deadline, e.Dispatched, e.Resolved, e.Closed, e.Satisfaction,
-			int32(len(e.Log)), e.Log[len(e.Log)-1].At, wkb(e.Pt)}, true
-	})
-}
-
-func (s *seeder) copyEventLog(ctx context.Context, p *plan, cats []postgis.Category, cum []float64) error {
-	w := &eventWalker{s: s, p: p, cats: cats, cum: cum}
-	var e *event
-	k := 0
-	var id int64
-	return s.copy(ctx, p, "event_log", []string{"id", "event_id", "at", "actor", "action", "from_status", "to_status",
-		"from_tier", "to_tier", "note"}, func() ([]any, bool) {
-		for e == nil || k == len(e.Log) {
-			var ok bool
-			if e, ok = w.event(); !ok {
-				return nil, false
+func (s *seeder) districtEvents(ev, lg *postgis.CopyStream, p *plan, cats []postgis.Category, cum []float64) error {
+	var next, logID int64 = 1, 0
+	for gi := range p.Grids {
+		g := &p.Grids[gi]
+		for _, e := range s.gridEvents(p, gi, cats, cum, &next) {
+			ev.Row(len(eventCols))
+			ev.Int64(e.ID)
+			ev.Text(e.Cat.Code)
+			ev.Text(e.Status)
+			ev.Text(e.Tier)
+			ev.Text(e.Source)
+			ev.Int16(e.Cat.Priority)
+			ev.Text(g.Code)
+			ev.Text(e.Desc)
+			ev.Text(e.Address)
+			ev.Text(e.Reporter)
+			nullInt64(ev, e.UnitID)
+			nullInt64(ev, e.DupOf)
+			nullInt64(ev, e.ObjectID)
+			ev.Timestamptz(e.Reported)
+			ev.Timestamptz(e.Deadline)
+			nullTime(ev, e.Dispatched)
+			nullTime(ev, e.Resolved)
+			nullTime(ev, e.Closed)
+			if e.Satisfaction == nil {
+				ev.Null()
+			} else {
+				ev.Int16(*e.Satisfaction)
 			}
-			k = 0
+			ev.Int32(int32(len(e.Log)))
+			ev.Timestamptz(e.Log[len(e.Log)-1].At)
+			ev.Point(e.Pt[0], e.Pt[1])
+			if err := ev.End(); err != nil {
+				return err
+			}
+			for _, l := range e.Log {
+				logID++
+				lg.Row(len(eventLogCols))
+				lg.Int64(p.Idx*rowSpan + logID)
+				lg.Int64(e.ID)
+				lg.Timestamptz(l.At)
+				lg.Text(l.Actor)
+				lg.Text(l.Action)
+				nullText(lg, l.From)
+				lg.Text(l.To)
+				nullText(lg, l.FromTier)
+				lg.Text(l.ToTier)
+				lg.Text(l.Note)
+				if err := lg.End(); err != nil {
+					return err
+				}
+			}
 		}
-		l := e.Log[k]
-		k++
-		id++
-		return []any{p.Idx*rowSpan + id, e.ID, l.At, l.Actor, l.Action, nullable(l.From), l.To, nullable(l.FromTier),
-			l.ToTier, l.Note}, true
-	})
+	}
+	return nil
 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
+func nullInt64(c *postgis.CopyStream, v *int64) {
+	if v == nil {
+		c.Null()
+		return
 	}
-	return s
+	c.Int64(*v)
+}
+
+func nullTime(c *postgis.CopyStream, t *time.Time) {
+	if t == nil {
+		c.Null()
+		return
+	}
+	c.Timestamptz(*t)
+}
+
+// nullText writes "" as NULL.
+func nullText(c *postgis.CopyStream, s string) {
+	if s == "" {
+		c.Null()
+		return
+	}
+	c.Text(s)
 }

@@ -1,11 +1,12 @@
 package data
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 
 	"github.com/paulmach/orb"
+
+	"github.com/wangge/wangge/postgis"
 )
 
 // objectKind is a city component (部件) with its category code (two-digit
@@ -64,74 +65,77 @@ func linkable(category string) bool {
 	return false
 }
 
-// objects loads the city components of every district, and keeps a few
-// per grid and category in p.Links for the events about them.
-func (s *seeder) objects(ctx context.Context, p *plan) error {
+// objects writes a district's city components, and keeps a few per grid
+// and category in p.Links for the events about them.
+func (s *seeder) objects(c *postgis.CopyStream, p *plan) error {
 	p.Links = make([][]objLink, len(p.Grids))
-	gi, k := 0, 0
 	var id int64
-	var rng *rand.Rand
-	var counts []int
-	return s.copy(ctx, p, "objects", []string{"id", "category", "category_code", "grid_code", "building_id", "device_id",
-		"status", "installed_on", "geom"}, func() ([]any, bool) {
-		for gi < len(p.Grids) {
-			g := &p.Grids[gi]
-			if rng == nil {
-				rng = stream(s.opts.Seed, uint64(p.Idx), 5, uint64(gi))
-				counts = counts[:0]
-				for _, ok := range objectKinds {
-					n := 0
-					if g.Urban || !ok.UrbanOnly {
-						n = stochRound(s.opts.Scale*g.HH*ok.PerHH, rng)
-					}
-					counts = append(counts, n)
-				}
-				k = 0
+	counts := make([]int, len(objectKinds))
+	for gi := range p.Grids {
+		g := &p.Grids[gi]
+		rng := stream(s.opts.Seed, uint64(p.Idx), 5, uint64(gi))
+		for k, ok := range objectKinds {
+			counts[k] = 0
+			if g.Urban || !ok.UrbanOnly {
+				counts[k] = stochRound(s.opts.Scale*g.HH*ok.PerHH, rng)
 			}
-			for k < len(objectKinds) && counts[k] == 0 {
-				k++
-			}
-			if k == len(objectKinds) {
-				gi++
-				rng = nil
-				continue
-			}
-			counts[k]--
-			ok := objectKinds[k]
-			pt, _, fits := p.randomPoint(gi, rng)
-			if !fits {
-				continue
-			}
-			id++
-			oid := p.Idx*rowSpan + id
-			var bid, dev any
-			if ok.Category == "smoke_sensor" {
-				if bs := p.Bldgs[p.GridB[gi]:p.GridB[gi+1]]; len(bs) > 0 {
-					b := &bs[rng.IntN(len(bs))]
-					bid, pt = b.ID, b.Rect.Center()
-				}
-			}
-			if ok.Device {
-				dev = fmt.Sprintf("CQ-%s-%012d", ok.Prefix, oid)
-			}
-			if linkable(ok.Category) {
-				n := 0
-				for _, l := range p.Links[gi] {
-					if l.Category == ok.Category {
-						n++
-					}
-				}
-				if n < linksPerCategory {
-					d, _ := dev.(string)
-					p.Links[gi] = append(p.Links[gi], objLink{ID: oid, Category: ok.Category, Device: d, Pt: pt})
-				}
-			}
-			inst := s.opts.Now.AddDate(-1-rng.IntN(15), 0, -rng.IntN(365))
-			return []any{oid, ok.Category, ok.Code, g.Code, bid, dev, objectStatus(rng, ok.Device),
-				inst, wkb(pt)}, true
 		}
-		return nil, false
-	})
+		for k, ok := range objectKinds {
+			for range counts[k] {
+				pt, _, fits := p.randomPoint(gi, rng)
+				if !fits {
+					continue
+				}
+				id++
+				oid := p.Idx*rowSpan + id
+				var bid int64
+				if ok.Category == "smoke_sensor" {
+					if bs := p.Bldgs[p.GridB[gi]:p.GridB[gi+1]]; len(bs) > 0 {
+						b := &bs[rng.IntN(len(bs))]
+						bid, pt = b.ID, b.Rect.Center()
+					}
+				}
+				var dev string
+				if ok.Device {
+					dev = fmt.Sprintf("CQ-%s-%012d", ok.Prefix, oid)
+				}
+				if linkable(ok.Category) {
+					n := 0
+					for _, l := range p.Links[gi] {
+						if l.Category == ok.Category {
+							n++
+						}
+					}
+					if n < linksPerCategory {
+						p.Links[gi] = append(p.Links[gi], objLink{ID: oid, Category: ok.Category, Device: dev, Pt: pt})
+					}
+				}
+				inst := s.opts.Now.AddDate(-1-rng.IntN(15), 0, -rng.IntN(365))
+				c.Row(len(objectCols))
+				c.Int64(oid)
+				c.Text(ok.Category)
+				c.Text(ok.Code)
+				c.Text(g.Code)
+				if bid == 0 {
+					c.Null()
+				} else {
+					c.Int64(bid)
+				}
+				if dev == "" {
+					c.Null()
+				} else {
+					c.Text(dev)
+				}
+				c.Text(objectStatus(rng, ok.Device))
+				c.Date(inst)
+				c.Point(pt[0], pt[1])
+				if err := c.End(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func objectStatus(rng *rand.Rand, device bool) string {

@@ -110,26 +110,3 @@ func household(rng *rand.Rand, rural bool, now time.Time) []member {
 	}
 	return out
 }
-
-// people walks a building's households in order. The structure comes
-// from one stream per building, so the counting pass and the row passes
-// see the same people.
-func people(seed int64, b *bldg, rural bool, now time.Time, visit func(h int, ms []member)) {
-	rng := stream(seed, uint64(b.ID), 3)
-	for h := range b.Households {
-		visit(h, household(rng, rural, now))
-	}
-}
-
-// counts are the building totals kept in sync with the rows.
-func counts(seed int64, b *bldg, rural bool, now time.Time) (residents, tagged int) {
-	people(seed, b, rural, now, func(_ int, ms []member) {
-		residents += len(ms)
-		for _, m := range ms {
-			if m.Tags != 0 {
-				tagged++
-			}
-		}
-	})
-	return residents, tagged
-}

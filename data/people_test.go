@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,21 @@ func TestPhone(t *testing.T) {
 		p := phone(rng)
 		if len(p) != 11 || p[0] != '1' || p[1] < '3' || p[1] > '9' {
 			t.Fatalf("phone %q does not match 1[3-9]xxxxxxxxx", p)
+		}
+	}
+}
+
+func TestAppendUnitNo(t *testing.T) {
+	for _, b := range []bldg{{Floors: 2, Households: 2}, {Floors: 6, Households: 24}, {Floors: 30, Households: 4000}, {Floors: 9, Households: 3}} {
+		for h := range b.Households {
+			want := fmt.Sprintf("%d", h+1)
+			if b.Floors > 3 {
+				per := max(1, b.Households/int(b.Floors))
+				want = fmt.Sprintf("%d-%02d", h/per+1, h%per+1)
+			}
+			if got := string(appendUnitNo(nil, &b, h)); got != want {
+				t.Fatalf("floors %d, households %d, flat %d: %q, want %q", b.Floors, b.Households, h, got, want)
+			}
 		}
 	}
 }

@@ -31,8 +31,9 @@ type Phase struct {
 // Stats tells what a seed wrote and how long each phase took.
 type Stats struct {
 	Rows     map[string]int64         // rows written per table
-	CopyTime map[string]time.Duration // COPY time per table, summed over the workers
+	CopyTime map[string]time.Duration // time per table of the districts' passes that wrote it, summed
 	Phases   []Phase
+	Rebuild  []postgis.Step // keys, indexes, ANALYZE and foreign keys, each as it finished
 	Total    time.Duration
 }
 
@@ -46,6 +47,11 @@ func DefaultScale() float64 { return 0.1 }
 
 // Seed fills an empty, migrated database with the demo city. It fails
 // with wangge.ErrConflict when the database already holds data.
+//
+// The secondary indexes and foreign keys of the big tables (and the keys
+// of those loaded by one COPY each) are dropped first and rebuilt as the
+// tables complete, while later tables still load; every phase, and every
+// long statement of the rebuild, logs its progress.
 func Seed(ctx context.Context, db *postgis.DB, opts Options, log *slog.Logger) (Stats, error) {
 	st := Stats{Rows: map[string]int64{}, CopyTime: map[string]time.Duration{}}
 	start := time.Now()
@@ -89,22 +95,27 @@ func Seed(ctx context.Context, db *postgis.DB, opts Options, log *slog.Logger) (
 			log.Error("seed: rollup triggers left off", "err", err)
 		}
 	}()
+	s.rebuild = db.StartRebuild(ctx, ddl, log)
 	err = s.run(ctx, rivers)
+	if err == nil {
+		// What the loads left to rebuild: the last tables' keys, indexes,
+		// statistics and foreign keys.
+		err = s.phase("finish", s.rebuild.Wait)
+	}
+	st.Rebuild = s.rebuild.Done
 	if err != nil {
 		// Put the schema back even after a failed or cancelled load, so the
 		// database keeps its indexes and keys; the load error is the one to
 		// report, the restore's only goes to the log.
-		if rerr := db.RestoreBulkIndexes(context.WithoutCancel(ctx), ddl, log); rerr != nil {
+		if rerr := s.rebuild.Abandon(context.WithoutCancel(ctx)); rerr != nil {
 			log.Error("seed: restoring indexes after a failed load", "err", rerr)
 		}
-	} else {
-		err = s.phase("indexes", func() error { return db.RestoreBulkIndexes(ctx, ddl, log) })
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w: %w", ctx.Err(), err)
+		}
 	}
 	if err == nil {
 		err = s.phase("rollups", func() error { return db.RebuildRollups(ctx, log) })
-	}
-	if err == nil {
-		err = s.phase("analyze", func() error { return db.SeedFinish(ctx) })
 	}
 	if derr := db.SeedDropStage(context.WithoutCancel(ctx)); err == nil && derr != nil {
 		err = derr
@@ -117,25 +128,73 @@ func Seed(ctx context.Context, db *postgis.DB, opts Options, log *slog.Logger) (
 	return st, nil
 }
 
-// run loads every layer, parents first.
+// run loads every layer, parents first, telling the rebuild which
+// tables are complete.
 func (s *seeder) run(ctx context.Context, rivers []river) error {
 	steps := []struct {
-		name string
-		fn   func(context.Context) error
+		name   string
+		fn     func(context.Context) error
+		tables []string // complete after the step
 	}{
-		{"stage", func(ctx context.Context) error { return s.stage(ctx, rivers) }},
-		{"districts", s.districts},
-		{"parcels+regions", s.geometry},
-		{"people", s.people},
-		{"resources", s.resources},
-		{"events", s.events},
+		{"stage", func(ctx context.Context) error { return s.stage(ctx, rivers) }, []string{"grid_versions"}},
+		{"districts", s.districts, nil},
+		{"parcels+regions", s.geometry, []string{"regions", "parcels"}},
+		{"resources", s.resources, []string{"posts", "units"}},
+		{"load", s.load, nil}, // marks its tables itself
 	}
 	for _, step := range steps {
 		if err := s.phase(step.name, func() error { return step.fn(ctx) }); err != nil {
 			return err
 		}
+		s.loaded(step.tables...)
 	}
 	return nil
+}
+
+// load runs the people pass and the events pass side by side: one
+// COPY stream per table, events following the people district by
+// district (events are about the components the people pass places).
+// The per-grid counts are summed once the buildings are in.
+func (s *seeder) load(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	next := make(chan *plan, len(s.plans))
+	people := s.prog.count("people_districts", len(s.plans))
+	events := s.prog.count("events_districts", len(s.plans))
+	g.Go(func() error {
+		if err := s.people(gctx, next, people); err != nil {
+			return err
+		}
+		if err := s.db.SeedGridCounts(gctx, s.log); err != nil {
+			return err
+		}
+		s.loaded(append(slices.Clone(peopleTables), "grids")...)
+		return nil
+	})
+	g.Go(func() error {
+		if err := s.events(gctx, next, events); err != nil {
+			return err
+		}
+		if err := s.db.SeedSequences(gctx); err != nil {
+			return err
+		}
+		s.loaded(eventTables...)
+		return nil
+	})
+	return g.Wait()
+}
+
+// loaded tells the rebuild that tables are complete.
+func (s *seeder) loaded(tables ...string) {
+	if len(tables) == 0 {
+		return
+	}
+	rows := map[string]int64{}
+	s.mu.Lock()
+	for _, t := range tables {
+		rows[t] = s.st.Rows[t]
+	}
+	s.mu.Unlock()
+	s.rebuild.Loaded(context.Background(), rows)
 }
 
 func selectDistricts(all []*district, codes []string) ([]*district, error) {
@@ -156,12 +215,14 @@ func selectDistricts(all []*district, codes []string) ([]*district, error) {
 
 // seeder carries one seed's state.
 type seeder struct {
-	db    *postgis.DB
-	opts  Options
-	log   *slog.Logger
-	st    *Stats
-	plans []*plan
-	mu    sync.Mutex // guards st.Rows
+	db      *postgis.DB
+	opts    Options
+	log     *slog.Logger
+	st      *Stats
+	plans   []*plan
+	mu      sync.Mutex // guards st.Rows
+	prog    progress
+	rebuild *postgis.Rebuild
 }
 
 // count adds n rows of table to the stats and logs the rate.
@@ -176,9 +237,23 @@ func (s *seeder) count(table string, n int64, d time.Duration, attrs ...any) {
 	}
 }
 
+// phase runs fn as the named phase, logging its progress while it runs
+// and its duration at the end.
 func (s *seeder) phase(name string, fn func() error) error {
 	t0 := time.Now()
+	s.prog.reset()
+	if name == "finish" {
+		s.prog.countFunc("steps", s.rebuild.Progress)
+	}
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		s.prog.watch(s.log, name, stop)
+	}()
 	err := fn()
+	close(stop)
+	<-watched
 	d := time.Since(t0)
 	s.st.Phases = append(s.st.Phases, Phase{name, d})
 	if err == nil {
@@ -190,12 +265,14 @@ func (s *seeder) phase(name string, fn func() error) error {
 // plan lays out every district, two at a time.
 func (s *seeder) plan(ctx context.Context, ds []*district, rivers []river) error {
 	s.plans = make([]*plan, len(ds))
+	done := s.prog.count("districts", len(ds))
 	g, _ := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for i, d := range ds {
 		g.Go(func() error {
 			p, err := newPlan(d, rivers, s.opts.Seed)
 			s.plans[i] = p
+			done.done.Add(1)
 			return err
 		})
 	}
@@ -204,10 +281,15 @@ func (s *seeder) plan(ctx context.Context, ds []*district, rivers []river) error
 
 // eachDistrict runs fn for every plan, two at a time.
 func (s *seeder) eachDistrict(ctx context.Context, fn func(context.Context, *plan) error) error {
+	done := s.prog.count("districts", len(s.plans))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for _, p := range s.plans {
-		g.Go(func() error { return fn(gctx, p) })
+		g.Go(func() error {
+			err := fn(gctx, p)
+			done.done.Add(1)
+			return err
+		})
 	}
 	return g.Wait()
 }

@@ -125,13 +125,16 @@ func (db *DB) SeedParcels(ctx context.Context, district string) (int64, error) {
 // unions of their parcels (grids) and grids (regions). Grids staged with
 // a geometry (computed exactly by the caller from whole cells) keep it. Parcel ids of a
 // district lie in [idLo, idHi), so the unions need no secondary index.
+// Each union takes its pieces in key order: its result (the same shape
+// either way) then has the same vertices whichever plan fed it, where the
+// plan changed with the statistics autovacuum happened to have gathered.
 // It returns the numbers of regions and grids inserted.
 func (db *DB) SeedRegions(ctx context.Context, district string, idLo, idHi int64) (regions, grids int64, err error) {
 	_, err = db.Pool.Exec(ctx, `
 		INSERT INTO seed_grid_geoms (code, geom)
 		SELECT code, geom FROM seed_grids WHERE code > $3 AND code < $3 || 'a' AND geom IS NOT NULL
 		UNION ALL
-		SELECT grid_code, ST_Multi(ST_Union(geom)) FROM parcels
+		SELECT grid_code, ST_Multi(ST_Union(geom ORDER BY id)) FROM parcels
 		WHERE id >= $1 AND id < $2 AND grid_code IN (
 			SELECT code FROM seed_grids WHERE code > $3 AND code < $3 || 'a' AND geom IS NULL)
 		GROUP BY grid_code`, idLo, idHi, district)
@@ -140,12 +143,12 @@ func (db *DB) SeedRegions(ctx context.Context, district string, idLo, idHi int64
 	}
 	for i, q := range []string{
 		`INSERT INTO seed_comm_geoms (code, geom)
-		 SELECT left(code, 12), ST_Multi(ST_Union(geom)) FROM seed_grid_geoms
+		 SELECT left(code, 12), ST_Multi(ST_Union(geom ORDER BY code)) FROM seed_grid_geoms
 		 WHERE code > $1 AND code < $1 || 'a' GROUP BY 1`,
 		`INSERT INTO regions (code, level, name, kind, parent_code, geom)
 		 SELECT n.code, 'street', n.name, n.kind, n.parent, u.geom
 		 FROM seed_names n JOIN (
-			SELECT left(code, 9) AS code, ST_Multi(ST_Union(geom)) AS geom FROM seed_comm_geoms
+			SELECT left(code, 9) AS code, ST_Multi(ST_Union(geom ORDER BY code)) AS geom FROM seed_comm_geoms
 			WHERE code > $1 AND code < $1 || 'a' GROUP BY 1) u ON u.code = n.code
 		 WHERE n.level = 'street' ORDER BY n.code`,
 		`INSERT INTO regions (code, level, name, kind, parent_code, geom)
