@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -52,11 +51,21 @@ func (h *queryHandlers) region(c *gin.Context) {
 	}
 	// A wall's drill-down: the same few regions asked by every wall, so
 	// answers are shared per scope (the worker's phone revealed per caller).
+	// An outline is not cached: its size and the codes asked are the
+	// client's choice, and the wall never asks for one.
 	sc := scope(c)
-	d, hit, err := h.regionCache.get(c.Request.Context(), fmt.Sprintf("%s/%s/%t", sc, code, geometry),
-		func(ctx context.Context) (postgis.RegionDetail, error) {
-			return h.d.Regions.Region(ctx, sc, code, geometry)
-		})
+	read := func(ctx context.Context) (postgis.RegionDetail, error) {
+		return h.d.Regions.Region(ctx, sc, code, geometry)
+	}
+	var (
+		d   postgis.RegionDetail
+		hit bool
+	)
+	if geometry {
+		d, err = read(c.Request.Context())
+	} else {
+		d, hit, err = h.regionCache.get(c.Request.Context(), sc.String()+"/"+code, read)
+	}
 	if err != nil {
 		fail(c, h.log, err)
 		return

@@ -143,14 +143,20 @@ func (s *Stream) Publish(ms []postgis.StreamMessage) {
 			if !sub.wants(&f) {
 				continue
 			}
-			select {
-			case sub.ch <- f.bytes:
-			default: // too slow: cut off, never wait
-				delete(s.subs, sub)
-				close(sub.gone)
-				s.dropped.Add(1)
-			}
+			s.offer(sub, f.bytes)
 		}
+	}
+}
+
+// offer queues b for sub without blocking (s.mu held); a client whose
+// queue is full is cut off (it reconnects and is replayed), never waited for.
+func (s *Stream) offer(sub *subscriber, b []byte) {
+	select {
+	case sub.ch <- b:
+	default:
+		delete(s.subs, sub)
+		close(sub.gone)
+		s.dropped.Add(1)
 	}
 }
 

@@ -97,13 +97,7 @@ func (s *Stream) pushKPI(compute kpiCompute, log *slog.Logger) {
 			if sub.scope.String() != key || !sub.wantsKPI() {
 				continue
 			}
-			select {
-			case sub.ch <- frame:
-			default: // too slow: cut off, as Publish does
-				delete(s.subs, sub)
-				close(sub.gone)
-				s.dropped.Add(1)
-			}
+			s.offer(sub, frame)
 		}
 		s.mu.Unlock()
 	}
