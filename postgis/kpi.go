@@ -168,6 +168,13 @@ func (p *kpiPeriodSums) period(from, to time.Time) KPIPeriod {
 func (db *DB) kpiRollups(ctx context.Context, region string, windowFrom, todayFrom, to time.Time) (window, today KPIPeriod, err error) {
 	w := kpiPeriodSums{byTier: map[string]*kpiSum{}, byCategory: map[string]*kpiSum{}}
 	t := kpiPeriodSums{byTier: map[string]*kpiSum{}, byCategory: map[string]*kpiSum{}}
+	// A row of today counts in both periods, any other in the window only.
+	periods := func(isToday bool) []*kpiPeriodSums {
+		if isToday {
+			return []*kpiPeriodSums{&w, &t}
+		}
+		return []*kpiPeriodSums{&w}
+	}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT day >= $3::date, tier, category, reported, resolved, closed, evaluated, score_sum, hist
 		FROM event_rollups WHERE code = $1 AND day >= $2::date AND day <= $4::date`,
@@ -180,10 +187,7 @@ func (db *DB) kpiRollups(ctx context.Context, region string, windowFrom, todayFr
 		)
 		_, err := pgx.ForEachRow(rows, []any{&isToday, &tier, &category, &r.reported, &r.resolved, &r.closed,
 			&r.evaluated, &r.score, &hist}, func() error {
-			for _, p := range []*kpiPeriodSums{&w, &t} {
-				if p == &t && !isToday {
-					break
-				}
+			for _, p := range periods(isToday) {
 				s := p.at(tier, category)
 				s.reported += r.reported
 				s.resolved += r.resolved
@@ -207,10 +211,7 @@ func (db *DB) kpiRollups(ctx context.Context, region string, windowFrom, todayFr
 			open, overdue  int64
 		)
 		_, err := pgx.ForEachRow(rows, []any{&isToday, &tier, &category, &open, &overdue}, func() error {
-			for _, p := range []*kpiPeriodSums{&w, &t} {
-				if p == &t && !isToday {
-					break
-				}
+			for _, p := range periods(isToday) {
 				for _, s := range []*kpiSum{p.at("", ""), p.at(tier, ""), p.at("", category)} {
 					s.open += open
 					s.overdue += overdue
