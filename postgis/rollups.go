@@ -118,15 +118,29 @@ LIMIT $1`
 // VerifyRollups recomputes every rollup from the base tables inside one
 // snapshot and returns up to limit rows that differ (none: no drift).
 func (db *DB) VerifyRollups(ctx context.Context, limit int) ([]RollupDrift, error) {
+	drift, _, err := db.verifyRollups(ctx, limit, false)
+	return drift, err
+}
+
+// verifyRollups runs the check in one read-only snapshot; with once, only
+// when no other replica holds the nightly check's lock (ran false).
+func (db *DB) verifyRollups(ctx context.Context, limit int, once bool) (drift []RollupDrift, ran bool, err error) {
 	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, fmt.Errorf("postgis: verify rollups: %w", err)
+		return nil, false, fmt.Errorf("postgis: verify rollups: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
-	if _, err := tx.Exec(ctx, rebuildSettings); err != nil {
-		return nil, fmt.Errorf("postgis: verify rollups: %w", err)
+	if once {
+		err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('wangge.rollups.check'))`).Scan(&ran)
+		if err != nil || !ran {
+			return nil, false, err
+		}
 	}
-	return verifyRollupsIn(ctx, tx, limit)
+	if _, err := tx.Exec(ctx, rebuildSettings); err != nil {
+		return nil, false, fmt.Errorf("postgis: verify rollups: %w", err)
+	}
+	drift, err = verifyRollupsIn(ctx, tx, limit)
+	return drift, true, err
 }
 
 func verifyRollupsIn(ctx context.Context, tx pgx.Tx, limit int) ([]RollupDrift, error) {
@@ -167,7 +181,7 @@ func (db *DB) RunRollupCheck(ctx context.Context, log *slog.Logger, hour int, dr
 		case <-time.After(next.Sub(now)):
 		}
 		t0 := time.Now()
-		drift, ran, err := db.verifyRollupsOnce(ctx)
+		drift, ran, err := db.verifyRollups(ctx, 100, true)
 		switch {
 		case err != nil:
 			log.Error("rollups: nightly check failed", "err", err)
@@ -183,22 +197,4 @@ func (db *DB) RunRollupCheck(ctx context.Context, log *slog.Logger, hour int, dr
 			drifted(len(drift))
 		}
 	}
-}
-
-// verifyRollupsOnce is VerifyRollups unless another replica holds the
-// check's lock (ran false).
-func (db *DB) verifyRollupsOnce(ctx context.Context) (drift []RollupDrift, ran bool, err error) {
-	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, false, fmt.Errorf("postgis: verify rollups: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtext('wangge.rollups.check'))`).Scan(&ran); err != nil || !ran {
-		return nil, false, err
-	}
-	if _, err := tx.Exec(ctx, rebuildSettings); err != nil {
-		return nil, false, fmt.Errorf("postgis: verify rollups: %w", err)
-	}
-	drift, err = verifyRollupsIn(ctx, tx, 100)
-	return drift, true, err
 }
